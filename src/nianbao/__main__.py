@@ -1,0 +1,5 @@
+"""``python -m nianbao``."""
+
+from nianbao.cli import main
+
+main()

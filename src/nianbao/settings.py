@@ -1,0 +1,22 @@
+"""Rule and run settings: defaults here, overridden by nianbao.toml and the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Knobs a coordinator may turn.  Every field has the documented default."""
+
+    fee_decimals: int = 4  # 万元 decimals; 4 represents any amount in 元 exactly
+    fee_max: Decimal = Decimal("100000")  # 万元; above this, 元 was probably typed
+    blank_is_error: bool = False  # blank / "/" / "无" in a number cell: warning or error
+    expected_year: int | None = None
+    carryover_error: bool = False  # 上年结转 ≠ last year's 结转下年度: warning or error
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_unzipped_bytes: int = 100 * 1024 * 1024
+
+
+DEFAULT_SETTINGS = Settings()
