@@ -1,0 +1,73 @@
+"""Read and check workbooks: the one entry point the commands use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from nianbao.model import Finding, FileReport, Severity
+from nianbao.reader import read_workbook
+from nianbao.rules import Where, validate
+from nianbao.schema import DEFAULT_FORMAT, FormatSpec
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+
+# What a folder scan picks up: real workbooks and the files people send instead of
+# one (old Excel, WPS), so that those get a clear message rather than silence.
+SCANNED_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ett", ".xltx"})
+
+
+def collect(paths: Iterable[Path]) -> list[Path]:
+    """Files to check: files as given, folders scanned (recursively) for workbooks.
+
+    Office lock files (``~$name.xlsx``) and hidden files are skipped.
+    """
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.is_file()
+                          and p.suffix.lower() in SCANNED_SUFFIXES
+                          and not p.name.startswith(("~$", ".")))
+        else:
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
+def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
+               spec: FormatSpec = DEFAULT_FORMAT) -> FileReport:
+    """Read and check one workbook.  Never raises for anything in the file."""
+    try:
+        result = read_workbook(path, settings, spec)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one bad file, one finding
+        return FileReport(file=path, submission=None, findings=(Finding(
+            code="file-unreadable", severity=Severity.ERROR,
+            message=f"读取文件时发生意外错误（{type(exc).__name__}），请用 Excel 或 WPS 重新保存后报送。"),))
+    findings = list(result.findings)
+    if result.submission is not None:
+        info_sheet = result.meta.get("info_sheet", "")
+        info = {k.removeprefix("_cell_"): (info_sheet, v)
+                for k, v in result.meta.items() if k.startswith("_cell_")}
+        where = Where(cells=result.positions, info=info)
+        findings += validate(result.submission, where, settings=settings, spec=spec,
+                             year_text=result.meta.get("year_text", ""))
+    findings.sort(key=lambda f: (f.severity is not Severity.ERROR, _order(f)))
+    return FileReport(file=path, submission=result.submission, findings=tuple(findings),
+                      form_code=result.meta.get("agency_code", ""),
+                      form_version=result.meta.get("form_version", ""))
+
+
+def _order(finding: Finding) -> tuple[str, int, str]:
+    cell = finding.cell or ""
+    letters = cell.rstrip("0123456789")
+    digits = cell[len(letters):]
+    return (finding.sheet or "", int(digits) if digits else 0, letters)
+
+
+def check_paths(paths: Iterable[Path], settings: Settings = DEFAULT_SETTINGS,
+                spec: FormatSpec = DEFAULT_FORMAT) -> list[FileReport]:
+    return list(iter_check(collect(paths), settings, spec))
+
+
+def iter_check(files: Iterable[Path], settings: Settings = DEFAULT_SETTINGS,
+               spec: FormatSpec = DEFAULT_FORMAT) -> Iterator[FileReport]:
+    for path in files:
+        yield check_file(path, settings, spec)

@@ -1,0 +1,514 @@
+"""Read a returned workbook by its labels, never by fixed coordinates.
+
+The reader finds each table by its row and column labels (accepting the
+variants the schema lists), so a workbook whose rows or columns were inserted,
+whose sheets were renamed or reordered, or that an agency re-typed in its own
+layout still reads.  Cached formula values are never trusted: totals are
+recomputed, and a total present in the file is kept as a *claim* to check.
+
+Files that cannot be read at all give one file-level finding each.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from nianbao.layout import META_KEYS, a1
+from nianbao.model import Finding, Severity, Submission, Value
+from nianbao.schema import (
+    DEFAULT_FORMAT,
+    FORM_ID,
+    FORMATS,
+    FormatSpec,
+    HeaderNode,
+    Table,
+    normalize_label,
+)
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.values import Issue, parse_cell
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+_BANNER = re.compile(r"填报单位[:：]\s*(?P<name>[^（(]*?)\s*(?:[（(]编码[:：]\s*(?P<code>[^）)]*)[）)])?"
+                     r"\s*(?:报告年度[:：]\s*(?P<year>\d{4}))?\s*$")
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """What the reader got from one file: the submission (None if unreadable) and findings."""
+
+    submission: Submission | None
+    findings: list[Finding] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (sheet, A1)
+
+
+def _file_finding(code: str, message: str) -> Finding:
+    return Finding(code=code, severity=Severity.ERROR, message=message)
+
+
+# ----------------------------------------------------------------------- file level
+
+def precheck(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Finding | None:
+    """Reject what is not a readable .xlsx, with one clear finding; None if it looks fine."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        return _file_finding("file-unreadable", f"无法打开文件：{exc.strerror or exc}")
+    suffix = path.suffix.lower()
+    if size == 0:
+        return _file_finding("file-empty", "文件为空（0 字节），可能在传输中损坏，请重新报送。")
+    if size > settings.max_file_bytes:
+        return _file_finding(
+            "file-too-large",
+            f"文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_bytes // 1048576} MB），"
+            "填报表正常只有几十 KB，请检查是否误传了其他文件。")
+    if head.startswith(OLE2_MAGIC):
+        with path.open("rb") as fh:
+            blob = fh.read(min(size, 4 * 1024 * 1024))
+        if _ENCRYPTED_MARK in blob:
+            return _file_finding("file-encrypted",
+                                 "文件设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）"
+                                 "后另存为 .xlsx 重新报送。")
+        kind = "WPS 表格（.et）" if suffix == ".et" else "旧版 Excel（.xls）"
+        return _file_finding("file-old-format",
+                             f"这是{kind}格式的文件，无法读取。请用 Excel 或 WPS 打开，"
+                             "“另存为”Excel 工作簿（*.xlsx）后重新报送。")
+    if not head.startswith(ZIP_MAGIC):
+        if suffix in (".xls", ".et"):
+            hint = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）。"
+        else:
+            hint = "可能是把其他文件（如 CSV、网页或文本）改了扩展名，请使用下发的 .xlsx 填报表。"
+        return _file_finding("file-not-xlsx", f"文件不是有效的 Excel 工作簿（.xlsx）。{hint}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            unpacked = sum(i.file_size for i in infos)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return _file_finding("file-corrupt",
+                             "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
+    if unpacked > settings.max_unzipped_bytes:
+        return _file_finding(
+            "file-too-large",
+            f"文件解压后过大（{unpacked / 1048576:.0f} MB），不像是填报表，已拒绝读取。")
+    if "xl/workbook.xml" not in names:
+        if "word/document.xml" in names:
+            return _file_finding("file-not-xlsx",
+                                 "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。")
+        return _file_finding("file-not-xlsx", "文件不是 Excel 工作簿（.xlsx），请使用下发的填报表。")
+    return None
+
+
+# ------------------------------------------------------------------------ the grids
+
+class SheetGrid:
+    """The values of one sheet with a label index and merged ranges."""
+
+    def __init__(self, name: str, rows: list[list[object]],
+                 merged: Iterable[tuple[tuple[int, int], tuple[int, int]]], visible: bool) -> None:
+        self.name = name
+        self.rows = rows
+        self.visible = visible
+        self.width = max((len(r) for r in rows), default=0)
+        self.merged: dict[tuple[int, int], tuple[int, int]] = {}
+        for (r0, c0), (r1, c1) in merged:
+            self.merged[(r0, c0)] = (r1, c1)
+        self.index: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.strip():
+                    self.index[normalize_label(value)].append((r, c))
+
+    def get(self, r: int, c: int) -> object:
+        if r < len(self.rows) and c < len(self.rows[r]):
+            value = self.rows[r][c]
+            return None if value == "" else value
+        return None
+
+    def find(self, labels: Iterable[str]) -> list[tuple[int, int]]:
+        hits: list[tuple[int, int]] = []
+        for label in labels:
+            hits += self.index.get(normalize_label(label), [])
+        return sorted(set(hits))
+
+    def end(self, r: int, c: int) -> tuple[int, int]:
+        return self.merged.get((r, c), (r, c))
+
+    def text_right_of(self, r: int, c: int) -> object:
+        """The first non-empty value right of (r, c) on the same row."""
+        _, c_end = self.end(r, c)
+        for cc in range(c_end + 1, len(self.rows[r])):
+            value = self.get(r, cc)
+            if value is not None:
+                return value
+        return None
+
+
+def _load(path: Path) -> list[SheetGrid]:
+    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        grids = []
+        visible = {m.name: str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)
+                   for m in wb.sheets_metadata}
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = getattr(sheet, "merged_cell_ranges", None) or []
+            grids.append(SheetGrid(name, rows, merged, visible.get(name, True)))
+        return grids
+    finally:
+        wb.close()
+
+
+# -------------------------------------------------------------------- table finding
+
+@dataclass(slots=True)
+class Located:
+    sheet: SheetGrid
+    cells: dict[str, tuple[int, int]]  # key -> (row, col), 0-based
+    missing: list[str]  # labels not found
+    variants: list[str]  # non-canonical labels used
+
+
+def _row_positions(grid: SheetGrid, table: Table,
+                   variants: list[str]) -> tuple[dict[str, int], list[str]]:
+    rows: dict[str, int] = {}
+    missing: list[str] = []
+    for row in table.data_rows:
+        hits = grid.find((row.label,))
+        if not hits:
+            hits = grid.find(row.aliases)
+            if hits:
+                variants.append(grid.get(*hits[0]) and str(grid.get(*hits[0])) or row.label)
+        if hits:
+            rows[row.id] = hits[0][0]
+        else:
+            missing.append(row.label)
+    return rows, missing
+
+
+def _resolve_header(grid: SheetGrid, nodes: tuple[HeaderNode, ...], col_lo: int, col_hi: int,
+                    row_lo: int, row_hi: int, out: dict[str, tuple[int, int]],
+                    missing: list[str], variants: list[str], table: Table,
+                    nearest_bottom: bool) -> None:
+    """Find each node's cell within columns [col_lo, col_hi] and rows [row_lo, row_hi)."""
+    found: list[tuple[HeaderNode, tuple[int, int] | None]] = []
+    for node in nodes:
+        labels = [node.label]
+        aliases: tuple[str, ...] = ()
+        if node.column:
+            aliases = table.column(node.column).aliases
+        hits = [h for h in grid.find(labels) if col_lo <= h[1] <= col_hi and row_lo <= h[0] < row_hi]
+        if not hits and aliases:
+            hits = [h for h in grid.find(aliases)
+                    if col_lo <= h[1] <= col_hi and row_lo <= h[0] < row_hi]
+            if hits:
+                variants.append(str(grid.get(*hits[0])))
+        if hits:
+            pick = max(hits) if nearest_bottom else min(hits)
+            # among several on the chosen row, the leftmost not already used
+            same_row = sorted(h for h in hits if h[0] == pick[0])
+            used = {pos for _, pos in found if pos}
+            pick = next((h for h in same_row if h not in used), same_row[0])
+            found.append((node, pick))
+        else:
+            found.append((node, None))
+    starts = sorted(pos[1] for _, pos in found if pos)
+    for node, pos in found:
+        if pos is None:
+            if node.children:  # a group label left out: look for its leaves in the parent range
+                _resolve_header(grid, node.children, col_lo, col_hi, row_lo, row_hi, out,
+                                missing, variants, table, nearest_bottom)
+            else:
+                missing.append(node.label)
+            continue
+        r, c = pos
+        r_end, c_end = grid.end(r, c)
+        if c_end == c:  # not merged: the node reaches to the next sibling
+            c_end = min((s - 1 for s in starts if s > c), default=col_hi)
+        if node.children:
+            _resolve_header(grid, node.children, c, c_end, r + 1, row_hi, out, missing,
+                            variants, table, nearest_bottom=False)
+        elif node.column:
+            out[node.column] = (r_end, c)
+
+
+def locate(grid: SheetGrid, table: Table) -> Located:
+    """Find a table's value cells in one sheet by its labels."""
+    variants: list[str] = []
+    rows, missing = _row_positions(grid, table, variants)
+    columns: dict[str, tuple[int, int]] = {}
+    if rows:
+        first = min(rows.values())
+        _resolve_header(grid, table.header, 0, max(grid.width - 1, 0), 0, first, columns,
+                        missing, variants, table, nearest_bottom=True)
+    else:
+        _resolve_header(grid, table.header, 0, max(grid.width - 1, 0), 0, len(grid.rows),
+                        columns, missing, variants, table, nearest_bottom=False)
+    cells: dict[str, tuple[int, int]] = {}
+    if table.rows:
+        for row_id, r in rows.items():
+            for col_id, (_, c) in columns.items():
+                cells[table.key(row_id, col_id)] = (r, c)
+    elif columns:
+        data_row = max(r for r, _ in columns.values()) + 1
+        for col_id, (_, c) in columns.items():
+            cells[table.key(None, col_id)] = (data_row, c)
+    return Located(grid, cells, missing, variants)
+
+
+def _score(grid: SheetGrid, table: Table) -> int:
+    labels = [r.label for r in table.data_rows] + [c.label for c in table.columns]
+    return sum(1 for label in labels if normalize_label(label) in grid.index)
+
+
+# ----------------------------------------------------------------------- the reader
+
+def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
+                  spec: FormatSpec = DEFAULT_FORMAT) -> ReadResult:
+    """Read one returned workbook.  Never raises for anything in the file."""
+    bad = precheck(path, settings)
+    if bad:
+        return ReadResult(None, [bad])
+    try:
+        grids = _load(path)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        return ReadResult(None, [_file_finding(
+            "file-corrupt", f"文件已损坏，无法读取（{detail}）。请用 Excel 或 WPS 打开后重新保存再报送。")])
+    return _read_grids(path, grids, settings, spec)
+
+
+def _read_meta(grids: list[SheetGrid]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for grid in grids:
+        hits = grid.find(("form_id",))
+        if not hits:
+            continue
+        for key in META_KEYS:
+            for r, c in grid.find((key,)):
+                value = grid.text_right_of(r, c)
+                if value is not None:
+                    meta[key] = _text(value)
+        break
+    return meta
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
+                spec: FormatSpec) -> ReadResult:
+    findings: list[Finding] = []
+    meta = _read_meta(grids)
+    if meta.get("form_id") == FORM_ID and meta.get("form_version") != spec.form_version:
+        other = meta.get("form_version", "未知")
+        if meta.get("format") in FORMATS and meta.get("format") != spec.id:
+            spec = FORMATS[meta["format"]]
+        else:
+            findings.append(_file_finding(
+                "form-version",
+                f"这是其他版本的填报表（版本 {other}），本次应使用 {spec.form_version} 版。"
+                "请向公开办索取新版填报表，把数据录入新表后重新报送。"))
+            return ReadResult(None, findings, meta)
+    for grid in grids:
+        old = [label for label in spec.forbidden_labels if grid.find((label,))]
+        if old:
+            findings.append(Finding(
+                code="format-version", severity=Severity.ERROR, sheet=grid.name,
+                message=f"表中出现了旧版（2019年）格式的栏目“{old[0]}”。{spec.first_year}年起须使用"
+                        f"《{spec.name}》（{spec.document}）的新格式，请使用下发的新版填报表。"))
+            return ReadResult(None, findings, meta)
+
+    values: dict[str, Value | None] = {}
+    claims: dict[str, Value] = {}
+    positions: dict[str, tuple[str, str]] = {}
+    found_any = False
+    for table in spec.tables:
+        candidates = [g for g in grids if g.name != "_meta"]
+        best = max(candidates, key=lambda g: _score(g, table), default=None)
+        if best is None or _score(best, table) == 0:
+            continue
+        located = locate(best, table)
+        found_any = found_any or bool(located.cells)
+        if not best.visible and located.cells:
+            findings.append(Finding(
+                code="sheet-hidden", severity=Severity.WARNING, sheet=best.name,
+                message=f"数据所在的工作表“{best.name}”被隐藏了，已照常读取；请确认这是本单位要报送的数据。"))
+        for label in located.missing:
+            findings.append(Finding(
+                code="label-missing", severity=Severity.ERROR, sheet=best.name,
+                message=f"在工作表“{best.name}”中找不到栏目“{label}”，该栏数据无法读取。"
+                        "请不要修改或删除表中的行、列标题，必要时改用下发的原表重新填报。"))
+        if located.variants:
+            findings.append(Finding(
+                code="label-variant", severity=Severity.WARNING, sheet=best.name,
+                message=f"工作表“{best.name}”使用了非标准的栏目名称（"
+                        + "、".join(f"“{v}”" for v in dict.fromkeys(located.variants))
+                        + "），已按国家格式的对应栏目读取，报告中使用标准名称。"))
+        for key, (r, c) in located.cells.items():
+            cell = spec.cells[key]
+            address = a1(r + 1, c + 1)
+            positions[key] = (best.name, address)
+            raw = best.get(r, c)
+            if cell.kind == "computed":
+                parsed = parse_cell(raw, cell.type, fee_decimals=settings.fee_decimals,
+                                    fee_max=settings.fee_max)
+                if raw is not None and parsed.value is not None and not parsed.issues:
+                    claims[key] = parsed.value
+                continue
+            parsed = parse_cell(raw, cell.type, fee_decimals=settings.fee_decimals,
+                                fee_max=settings.fee_max)
+            values[key] = parsed.value
+            for issue in parsed.issues:
+                findings.append(_value_finding(issue, best.name, address, cell.label, parsed.shown,
+                                               settings))
+    if not found_any:
+        findings.append(_file_finding(
+            "tables-missing",
+            "文件中没有找到年度报告的统计表（表二、表三、表四）。请使用下发的填报表填写后报送。"))
+        return ReadResult(None, findings, meta)
+    for key in spec.input_keys:
+        values.setdefault(key, None)
+    _recompute(values, spec)
+
+    info, narrative, info_findings = _read_info(grids, spec)
+    findings += info_findings
+    banner = _read_banner(grids)
+    agency = info.get("agency") or banner.get("name") or meta.get("agency_name", "")
+    code = info.get("code") or banner.get("code") or meta.get("agency_code", "")
+    year_text = info.get("year") or banner.get("year") or meta.get("year", "")
+    year = _year(year_text)
+    sub = Submission(
+        agency=agency, code=code, year=year, level=info.get("level", ""),
+        contact=info.get("contact", ""), phone=info.get("phone", ""), format_id=spec.id,
+        values=values, claims=claims, narrative=narrative, source=path,
+    )
+    result = ReadResult(sub, findings, meta, positions)
+    result.meta.setdefault("year_text", year_text)
+    for field_id in ("agency", "year"):
+        if field_id in info:
+            result.meta[f"info_{field_id}"] = info[field_id]
+    result.meta["info_sheet"] = info.get("_sheet", "")
+    for field_id, address in info.items():
+        if field_id.startswith("_cell_"):
+            result.meta[field_id] = address
+    return result
+
+
+def _year(text: str) -> int | None:
+    match = re.search(r"(19|20)\d{2}", text or "")
+    return int(match.group(0)) if match else None
+
+
+def _recompute(values: dict[str, Value | None], spec: FormatSpec) -> None:
+    """Fill every computed cell from its formula, in dependency order."""
+    formulas = spec.formulas
+    pending = [k for k in spec.computed_keys]
+    while pending:
+        progress = False
+        for key in list(pending):
+            parts = formulas[key].parts
+            if all(p in values for p in parts):
+                got = [values[p] for p in parts]
+                values[key] = None if any(v is None for v in got) else sum(got)  # type: ignore[arg-type,misc]
+                pending.remove(key)
+                progress = True
+        if not progress:  # cannot happen with a well-formed spec
+            raise RuntimeError(f"circular formulas: {pending}")
+
+
+def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: str,
+                   settings: Settings) -> Finding:
+    what = f"“{label}”"
+    got = f"“{content}”" if content else "空白"
+    messages = {
+        Issue.BLANK: (f"{what}为空白或“{content}”，已按 0 处理；没有数据请直接填 0。"
+                      if content else f"{what}未填写，已按 0 处理；没有数据请直接填 0。"),
+        Issue.TEXT_NUMBER: f"{what}的内容 {got} 是文本格式的数字，已按数值读取；请确认数值无误。",
+        Issue.NOT_NUMBER: f"{what}应填写数字，实际为 {got}。",
+        Issue.BOOLEAN: f"{what}应填写数字，实际为逻辑值 {got}。",
+        Issue.DATE: f"{what}应填写数字，实际为日期或时间 {got}（单元格格式可能被设成了日期）。",
+        Issue.FORMULA_ERROR: f"{what}是出错的公式（{content}），请改为直接填写数字。",
+        Issue.NEGATIVE: f"{what}不能为负数，实际为 {got}。",
+        Issue.NOT_INTEGER: f"{what}是件数，只能填写整数，实际为 {got}。",
+        Issue.TOO_LARGE: f"{what}的数值 {got} 大得不合常理，请核对是否多输入了数字。",
+        Issue.FEE_PRECISION: f"{what}的小数位数超过 {settings.fee_decimals} 位（{content}），"
+                             "请按规定位数填写。",
+        Issue.FEE_LARGE: f"{what}为 {content} 万元，数额异常大；请确认是否把“元”误填为“万元”。",
+    }
+    severity = Severity.WARNING
+    if issue in (Issue.NOT_NUMBER, Issue.BOOLEAN, Issue.DATE, Issue.FORMULA_ERROR, Issue.NEGATIVE,
+                 Issue.NOT_INTEGER, Issue.TOO_LARGE) or (
+            issue is Issue.BLANK and settings.blank_is_error):
+        severity = Severity.ERROR
+    return Finding(code=str(issue), severity=severity, sheet=sheet, cell=address,
+                   message=messages[issue], actual=content or None)
+
+
+def _read_banner(grids: list[SheetGrid]) -> dict[str, str]:
+    for grid in grids:
+        for r in range(min(3, len(grid.rows))):
+            for c in range(min(3, len(grid.rows[r]))):
+                value = grid.get(r, c)
+                if isinstance(value, str):
+                    match = _BANNER.search(value.strip())
+                    if match and match.group("name") and "请在" not in match.group("name"):
+                        return {k: v for k, v in match.groupdict().items() if v}
+    return {}
+
+
+def _read_info(grids: list[SheetGrid],
+               spec: FormatSpec) -> tuple[dict[str, str], dict[str, tuple[str, ...]], list[Finding]]:
+    """The 基本信息 fields and the narrative sections, each found by its label."""
+    info: dict[str, str] = {}
+    narrative: dict[str, tuple[str, ...]] = {}
+    findings: list[Finding] = []
+    labels = {f.id: (f.label, *f.aliases) for f in spec.info_fields}
+    sections = {s.id: (s.heading, s.title, *s.aliases, *(f"{s.no}、{a}" for a in s.aliases))
+                for s in spec.sections if s.narrative}
+    best = max(grids, key=lambda g: sum(bool(g.find(v)) for v in labels.values())
+               + sum(bool(g.find(v)) for v in sections.values()))
+    info["_sheet"] = best.name
+    for field_id, names in labels.items():
+        hits = best.find(names)
+        if hits:
+            r, c = hits[0]
+            value = best.text_right_of(r, c)
+            _, c_end = best.end(r, c)
+            info[f"_cell_{field_id}"] = a1(r + 1, c_end + 2)
+            if value is not None:
+                info[field_id] = _text(value)
+    for section_id, names in sections.items():
+        hits = best.find(names)
+        if hits:
+            r, c = hits[0]
+            value = best.text_right_of(r, c)
+            _, c_end = best.end(r, c)
+            info[f"_cell_{section_id}"] = a1(r + 1, c_end + 2)
+            narrative[section_id] = paragraphs(value)
+        else:
+            narrative[section_id] = ()
+    return info, narrative, findings
+
+
+def paragraphs(value: object) -> tuple[str, ...]:
+    """A narrative cell as a list of paragraphs (one per non-empty line)."""
+    if value is None:
+        return ()
+    text = _text(value).replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    return tuple(line.strip() for line in text.split("\n") if line.strip())
