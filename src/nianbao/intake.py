@@ -27,7 +27,7 @@ from nianbao.layout import (
     a1,
     workbook_layout,
 )
-from nianbao.model import Value
+from nianbao.model import Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FORM_ID, FormatSpec, ValueType
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -312,3 +312,11 @@ def _write_meta(wb: Workbook, data: IntakeData, spec: FormatSpec) -> None:
         wb.defined_names[name] = DefinedName(name, attr_text=f"{META_SHEET}!$B${i}")
     ws.sheet_state = "veryHidden"
     _protect(ws)
+
+
+def intake_from(sub: Submission) -> IntakeData:
+    """The form contents that reproduce a submission (inputs only; totals stay formulas)."""
+    return IntakeData(agency=sub.agency, code=sub.code, year=sub.year, level=sub.level,
+                      contact=sub.contact, phone=sub.phone,
+                      values={k: v for k, v in sub.values.items()},
+                      narrative={k: tuple(v) for k, v in sub.narrative.items()})

@@ -11,7 +11,7 @@ class Settings:
     """Knobs a coordinator may turn.  Every field has the documented default."""
 
     fee_decimals: int = 4  # 万元 decimals; 4 represents any amount in 元 exactly
-    fee_max: Decimal = Decimal("100000")  # 万元; above this, 元 was probably typed
+    fee_max: Decimal = Decimal("10000")  # 万元 (1亿元); above this, 元 was probably typed
     blank_is_error: bool = False  # blank / "/" / "无" in a number cell: warning or error
     expected_year: int | None = None
     carryover_error: bool = False  # 上年结转 ≠ last year's 结转下年度: warning or error

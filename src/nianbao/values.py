@@ -95,7 +95,7 @@ def _decimal(raw: object) -> tuple[Decimal | None, tuple[Issue, ...]]:
 
 
 def parse_cell(raw: object, kind: ValueType, *, fee_decimals: int = 4,
-               fee_max: Decimal = Decimal("100000")) -> Parsed:
+               fee_max: Decimal = Decimal("10000")) -> Parsed:
     """Read a count (int >= 0) or an amount (Decimal >= 0, 万元) from a cell.
 
     A blank or placeholder ("/", "-", "—", "无") reads as 0 with
