@@ -43,10 +43,7 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
             message=f"读取文件时发生意外错误（{type(exc).__name__}），请用 Excel 或 WPS 重新保存后报送。"),))
     findings = list(result.findings)
     if result.submission is not None:
-        info_sheet = result.meta.get("info_sheet", "")
-        info = {k.removeprefix("_cell_"): (info_sheet, v)
-                for k, v in result.meta.items() if k.startswith("_cell_")}
-        where = Where(cells=result.positions, info=info)
+        where = Where(cells=result.positions, info=result.info_positions)
         findings += validate(result.submission, where, settings=settings, spec=spec,
                              year_text=result.meta.get("year_text", ""))
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, _order(f)))

@@ -49,6 +49,7 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (sheet, A1)
+    info_positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # field -> (sheet, A1)
 
 
 def _file_finding(code: str, message: str) -> Finding:
@@ -215,6 +216,11 @@ def _resolve_header(grid: SheetGrid, nodes: tuple[HeaderNode, ...], col_lo: int,
                     if col_lo <= h[1] <= col_hi and row_lo <= h[0] < row_hi]
             if hits:
                 variants.append(str(grid.get(*hits[0])))
+        if not hits and not node.children:
+            # A merge that was not widened when a column was inserted: look further right.
+            taken = {c for _, c in out.values()}
+            hits = [h for h in grid.find(labels)
+                    if h[1] >= col_lo and h[1] not in taken and row_lo <= h[0] < row_hi]
         if hits:
             pick = max(hits) if nearest_bottom else min(hits)
             # among several on the chosen row, the leftmost not already used
@@ -386,8 +392,7 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         values.setdefault(key, None)
     _recompute(values, spec)
 
-    info, narrative, info_findings = _read_info(grids, spec)
-    findings += info_findings
+    info, narrative, info_where = _read_info(grids, spec)
     banner = _read_banner(grids)
     agency = info.get("agency") or banner.get("name") or meta.get("agency_name", "")
     code = info.get("code") or banner.get("code") or meta.get("agency_code", "")
@@ -398,15 +403,8 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         contact=info.get("contact", ""), phone=info.get("phone", ""), format_id=spec.id,
         values=values, claims=claims, narrative=narrative, source=path,
     )
-    result = ReadResult(sub, findings, meta, positions)
+    result = ReadResult(sub, findings, meta, positions, info_where)
     result.meta.setdefault("year_text", year_text)
-    for field_id in ("agency", "year"):
-        if field_id in info:
-            result.meta[f"info_{field_id}"] = info[field_id]
-    result.meta["info_sheet"] = info.get("_sheet", "")
-    for field_id, address in info.items():
-        if field_id.startswith("_cell_"):
-            result.meta[field_id] = address
     return result
 
 
@@ -472,38 +470,43 @@ def _read_banner(grids: list[SheetGrid]) -> dict[str, str]:
     return {}
 
 
-def _read_info(grids: list[SheetGrid],
-               spec: FormatSpec) -> tuple[dict[str, str], dict[str, tuple[str, ...]], list[Finding]]:
-    """The 基本信息 fields and the narrative sections, each found by its label."""
+def _read_info(grids: list[SheetGrid], spec: FormatSpec
+               ) -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, tuple[str, str]]]:
+    """The 基本信息 fields and the narrative sections, each found by its label.
+
+    Returns the field values, the narrative paragraphs and where each field's
+    value cell is (sheet, A1), so findings can point at it.  The sheet with the
+    most of these labels is searched first, then the others.
+    """
+    labels = {f.id: (f.label, *f.aliases) for f in spec.info_fields}
+    labels |= {s.id: (s.heading, s.title, *s.aliases, *(f"{s.no}、{a}" for a in s.aliases))
+               for s in spec.sections if s.narrative}
+    order = sorted(grids, key=lambda g: -sum(bool(g.find(v)) for v in labels.values()))
     info: dict[str, str] = {}
     narrative: dict[str, tuple[str, ...]] = {}
-    findings: list[Finding] = []
-    labels = {f.id: (f.label, *f.aliases) for f in spec.info_fields}
-    sections = {s.id: (s.heading, s.title, *s.aliases, *(f"{s.no}、{a}" for a in s.aliases))
-                for s in spec.sections if s.narrative}
-    best = max(grids, key=lambda g: sum(bool(g.find(v)) for v in labels.values())
-               + sum(bool(g.find(v)) for v in sections.values()))
-    info["_sheet"] = best.name
+    where: dict[str, tuple[str, str]] = {}
     for field_id, names in labels.items():
-        hits = best.find(names)
-        if hits:
+        for grid in order:
+            hits = grid.find(names)
+            if not hits:
+                continue
             r, c = hits[0]
-            value = best.text_right_of(r, c)
-            _, c_end = best.end(r, c)
-            info[f"_cell_{field_id}"] = a1(r + 1, c_end + 2)
-            if value is not None:
-                info[field_id] = _text(value)
-    for section_id, names in sections.items():
-        hits = best.find(names)
-        if hits:
-            r, c = hits[0]
-            value = best.text_right_of(r, c)
-            _, c_end = best.end(r, c)
-            info[f"_cell_{section_id}"] = a1(r + 1, c_end + 2)
-            narrative[section_id] = paragraphs(value)
-        else:
-            narrative[section_id] = ()
-    return info, narrative, findings
+            value = grid.text_right_of(r, c)
+            _, c_end = grid.end(r, c)
+            where[field_id] = (grid.name, a1(r + 1, c_end + 2))
+            if field_id in spec.info_ids:
+                if value is not None:
+                    info[field_id] = _text(value)
+            else:
+                narrative[field_id] = paragraphs(value)
+            break
+    if order:  # unfound fields point at the likeliest sheet
+        for field_id in labels:
+            where.setdefault(field_id, (order[0].name, ""))
+    for section in spec.sections:
+        if section.narrative:
+            narrative.setdefault(section.id, ())
+    return info, narrative, where
 
 
 def paragraphs(value: object) -> tuple[str, ...]:

@@ -23,8 +23,8 @@ class Where:
     info: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def of(self, key: str) -> tuple[str | None, str | None]:
-        got = self.cells.get(key) or self.info.get(key)
-        return got if got else (None, None)
+        sheet, cell = self.cells.get(key) or self.info.get(key) or (None, None)
+        return sheet or None, cell or None
 
     def ref(self, key: str) -> str:
         sheet, cell = self.of(key)

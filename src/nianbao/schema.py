@@ -236,6 +236,10 @@ class FormatSpec:
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)
 
+    @property
+    def info_ids(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.info_fields)
+
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)
 
