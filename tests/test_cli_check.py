@@ -39,7 +39,7 @@ def test_cli_check_text_lines_and_total(runner, make_submission, make_workbook) 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (f"{path}:表四 复议诉讼!A6: 错误 [not-a-number] "
-                        "“行政复议 / 结果维持”应填写数字，实际为 “x”。")
+                        "“行政复议·结果维持”应填写数字，实际为 “x”。")
     assert lines[-1].startswith("共检查 1 个文件：1 个有错误")
 
 
