@@ -25,7 +25,19 @@ class CliError(click.ClickException):
         return self.message
 
 
-@click.group(context_settings=CONTEXT)
+class NianbaoGroup(click.Group):
+    """Turns the library's "could not run" errors into one message and exit code 3."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from nianbao.errors import NianbaoError
+
+        try:
+            return super().invoke(ctx)
+        except NianbaoError as exc:
+            raise CliError(f"错误：{exc}") from exc
+
+
+@click.group(cls=NianbaoGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", message="nianbao %(version)s")
 def main() -> None:
     """政府信息公开工作年度报告：下发填报表、校验报送数据、批量生成报告。
@@ -94,3 +106,125 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool, fee_deci
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
     click.echo(to_json(reports) if as_json else to_text(reports), nl=False)
     sys.exit(EXIT_OK if all(r.valid for r in reports) else EXIT_FINDINGS)
+
+
+@main.command("build")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("outputs"), show_default=True, help="报告输出目录。")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Word 模板（默认使用内置模板）。")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="并行进程数（默认为 CPU 核数）。")
+@click.option("--force", is_flag=True, help="全部重新生成（默认只生成有变化的）。")
+@click.option("--drafts", is_flag=True, help="数据有错误的单位也生成报告，标注“草稿”。")
+@click.option("--html", is_flag=True, help="同时生成 HTML（用于粘贴到网站政府信息公开专栏）。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换 PDF（较慢，在 Word 文件全部生成后进行）。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="应报年度。")
+@click.option("--fee-decimals", type=click.IntRange(0, 6), default=4, show_default=True,
+              help="收费金额（万元）允许的小数位数。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成结果。")
+@click.option("-q", "--quiet", is_flag=True, help="只输出最后的汇总行。")
+def build_cmd(inputs: tuple[Path, ...], output: Path, template: Path | None, jobs: int | None,
+              force: bool, drafts: bool, html: bool, pdf: bool, year: int | None,
+              fee_decimals: int, as_json: bool, quiet: bool) -> None:
+    """校验全部填报表，并为每个通过校验的单位生成年度报告（Word）。
+
+    报告文件名为“单位全称+年度+年政府信息公开工作年度报告.docx”。只重新生成
+    填报表、模板或设置有变化的报告；数据有错误的单位不生成（列出原因），
+    加 --drafts 则生成标注“草稿”的报告。结果同时写入输出目录的“生成情况.txt”。
+
+    \b
+    示例：
+      nianbao build                      # inputs/ → outputs/
+      nianbao build 收到的报表/ -o 报告/ --html --pdf
+    """
+    import json as _json
+
+    from nianbao.build import build_all
+    from nianbao.settings import Settings
+
+    settings = Settings(expected_year=year, fee_decimals=fee_decimals)
+    sources = list(inputs) or [Path("inputs")]
+    if not inputs and not sources[0].is_dir():
+        raise click.UsageError("没有指定填报表，且当前目录下没有 inputs/ 文件夹。")
+    with _progress(enabled=not quiet and not as_json) as progress:
+        summary = build_all(sources, output, template=template, jobs=jobs, force=force,
+                            drafts=drafts, html=html, pdf=pdf, settings=settings,
+                            progress=progress)
+    if as_json:
+        click.echo(_json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+    elif quiet:
+        click.echo(summary.to_text().splitlines()[-1 - len(summary.notes)])
+    else:
+        click.echo(summary.to_text(), nl=False)
+    if not summary.outcomes:
+        click.echo("没有找到填报表（.xlsx）。", err=True)
+    if not summary.ok:
+        sys.exit(EXIT_FINDINGS)
+    if summary.pdf_failed:
+        sys.exit(EXIT_TOOL)
+
+
+class _progress:
+    """A rich progress bar on a terminal; plain lines (stderr) otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: object = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return None
+        stream = click.get_text_stream("stderr")
+        if stream.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            bar = Progress("[progress.description]{task.description}", BarColumn(),
+                           MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+            bar.start()
+            task = bar.add_task("生成报告", total=None)
+            self.bar = bar
+
+            def update(done: int, total: int, outcome: object) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return update
+
+        def line(done: int, total: int, outcome: object) -> None:
+            from nianbao.build import STATUS_ZH, Outcome
+
+            assert isinstance(outcome, Outcome)
+            click.echo(f"[{done}/{total}] {STATUS_ZH[outcome.status]}："
+                       f"{outcome.agency or outcome.file.name}", err=True)
+
+        return line
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+@main.group("template")
+def template_group() -> None:
+    """Word 模板相关命令。"""
+
+
+@template_group.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def template_check_cmd(path: Path) -> None:
+    """在批量生成前检查 Word 模板：未知变量、语法错误、手工编辑的常见陷阱。
+
+    \b
+    示例：
+      nianbao template check templates/report.docx
+    """
+    from nianbao.engine import lint_template
+
+    problems = lint_template(path)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"模板有 {len(problems)} 处问题，请修改后再生成报告。")
+        sys.exit(EXIT_FINDINGS)
+    click.echo("模板检查通过。")
