@@ -11,8 +11,11 @@ Files that cannot be read at all give one file-level finding each.
 
 from __future__ import annotations
 
+import io
+import posixpath
 import re
 import zipfile
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +35,7 @@ from nianbao.schema import (
     normalize_label,
 )
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.values import Issue, parse_cell
+from nianbao.values import Issue, Uncalculated, parse_cell
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -156,8 +159,131 @@ class SheetGrid:
         return None
 
 
-def _load(path: Path) -> list[SheetGrid]:
-    wb = CalamineWorkbook.from_path(str(path))
+# What a real form never exceeds; content beyond it is a stray keystroke far away
+# (Ctrl+End) and would make calamine allocate the whole rectangle up to it: a
+# single value in XFD1048576 asks for 512 GB and aborts the process.
+MAX_ROWS = 2000
+MAX_COLS = 200
+
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_ROW_OR_CELL = re.compile(
+    rb"<(?:[\w.-]+:)?row\b(?P<row>[^>]*)>"
+    rb"|<(?:[\w.-]+:)?c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?:[\w.-]+:)?c>)", re.S)
+_ATTR_R = re.compile(rb'\br="([A-Za-z]{0,3})(\d*)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?(?:v|is)>)", re.S)
+
+
+@dataclass(slots=True)
+class SheetScan:
+    """What calamine does not tell: error cells, uncalculated formulas, the used extent."""
+
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 0-based
+    uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)
+    far: list[tuple[int, int]] = field(default_factory=list)  # cells beyond MAX_ROWS/MAX_COLS
+    trimmed: bytes | None = None  # the sheet XML without the far cells, if there were any
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def scan_sheet_xml(xml: bytes) -> SheetScan:
+    """Find error cells, formulas with no cached value and cells far outside any form."""
+    scan = SheetScan()
+    row, col = 0, 0
+    far_spans: list[tuple[int, int]] = []
+    for match in _ROW_OR_CELL.finditer(xml):
+        if match.group("row") is not None:
+            got = _ATTR_R.search(match.group("row"))
+            row = int(got.group(2)) if got and got.group(2) else row + 1
+            col = 0
+            continue
+        attrs = match.group("attrs") or b""
+        got = _ATTR_R.search(attrs)
+        if got and got.group(1):
+            col = _col_number(got.group(1))
+            if got.group(2):
+                row = int(got.group(2))
+        else:
+            col += 1
+        body = match.group("body") or b""
+        value = _VALUE.search(body)
+        has_value = bool(value and value.group(1))
+        formula = _FORMULA.search(body)
+        if not has_value and not formula:
+            continue  # formatting only: calamine skips these too
+        if row > MAX_ROWS or col > MAX_COLS:
+            scan.far.append((row - 1, col - 1))
+            far_spans.append(match.span())
+            continue
+        kind = _ATTR_T.search(attrs)
+        if kind and kind.group(1) == b"e" and value and value.group(1):
+            scan.errors[(row - 1, col - 1)] = value.group(1).decode("utf-8", "replace").strip()
+        elif formula and not has_value:
+            text = (formula.group(1) or b"").decode("utf-8", "replace")
+            scan.uncalculated[(row - 1, col - 1)] = _xml_unescape(text)
+    if far_spans:
+        pieces, last = [], 0
+        for start, end in far_spans:
+            pieces.append(xml[last:start])
+            last = end
+        pieces.append(xml[last:])
+        scan.trimmed = b"".join(pieces)
+    return scan
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
+    book = ET.fromstring(zf.read("xl/workbook.xml"))
+    try:
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts: dict[str, str] = {}
+    for sheet in book.iter():
+        if not sheet.tag.endswith("}sheet"):
+            continue
+        target = targets.get(sheet.get(_NS_REL), "")
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        parts[sheet.get("name", "")] = part
+    return parts
+
+
+def _scan_package(path: Path) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
+    """Scan every sheet; if any has far-away cells, an in-memory copy without them."""
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        parts = {name: part for name, part in _sheet_parts(zf).items() if part in names}
+        scans = {name: scan_sheet_xml(zf.read(part)) for name, part in parts.items()}
+        trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
+        if not trimmed:
+            return scans, None
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in zf.infolist():
+                out.writestr(info, trimmed.get(info.filename) or zf.read(info.filename))
+        copy.seek(0)
+        return scans, copy
+
+
+def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
+    scans, copy = _scan_package(path)
+    wb = (CalamineWorkbook.from_filelike(copy) if copy is not None
+          else CalamineWorkbook.from_path(str(path)))
     try:
         grids = []
         visible = {m.name: str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)
@@ -165,11 +291,28 @@ def _load(path: Path) -> list[SheetGrid]:
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
+            scan = scans.get(name)
+            if scan:
+                _overlay(rows, scan)
             merged = getattr(sheet, "merged_cell_ranges", None) or []
             grids.append(SheetGrid(name, rows, merged, visible.get(name, True)))
-        return grids
+        return grids, scans
     finally:
         wb.close()
+
+
+def _overlay(rows: list[list[object]], scan: SheetScan) -> None:
+    """Put back what calamine reads as blank: error values and uncalculated formulas."""
+    marks: dict[tuple[int, int], object] = dict(scan.errors)
+    marks |= {pos: Uncalculated(text) for pos, text in scan.uncalculated.items()}
+    for (r, c), mark in marks.items():
+        while len(rows) <= r:
+            rows.append([])
+        row = rows[r]
+        if len(row) <= c:
+            row.extend([""] * (c + 1 - len(row)))
+        if row[c] in ("", None):
+            row[c] = mark
 
 
 # -------------------------------------------------------------------- table finding
@@ -274,6 +417,32 @@ def locate(grid: SheetGrid, table: Table) -> Located:
     return Located(grid, cells, missing, variants)
 
 
+def _min_score(table: Table) -> int:
+    """How many of a table's labels a sheet must show to be that table (half, at least one).
+
+    One shared word such as “总计” must not make 表四 pass for a deleted 表三.
+    """
+    labels = len(table.data_rows) + len(table.columns)
+    return max(1, (labels + 1) // 2)
+
+
+def _raw(grid: SheetGrid, pos: tuple[int, int] | None) -> object:
+    return None if pos is None else grid.get(*pos)
+
+
+def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table]) -> Finding:
+    sheet = spec.sheet_name(sheet_id)
+    on_sheet = [t for t in spec.tables if t.sheet == sheet_id]
+    if len(tables) == len(on_sheet):
+        what = f"工作表“{sheet}”中的统计表"
+    else:
+        what = "、".join(f"“{t.caption}”" for t in tables if t.caption) + f"（应在工作表“{sheet}”中）"
+    return Finding(
+        code="table-missing", severity=Severity.ERROR, sheet=None,
+        message=f"找不到{what}，这部分数据无法读取。工作表可能被删除，或表头文字被改动；"
+                "请使用下发的原表重新填报。")
+
+
 def _score(grid: SheetGrid, table: Table) -> int:
     labels = [r.label for r in table.data_rows] + [c.label for c in table.columns]
     return sum(1 for label in labels if normalize_label(label) in grid.index)
@@ -288,12 +457,47 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
     if bad:
         return ReadResult(None, [bad])
     try:
-        grids = _load(path)
+        grids, scans = _load(path)
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return ReadResult(None, [_file_finding(
             "file-corrupt", f"文件已损坏，无法读取（{detail}）。请用 Excel 或 WPS 打开后重新保存再报送。")])
-    return _read_grids(path, grids, settings, spec)
+    result = _read_grids(path, grids, settings, spec)
+    result.findings[:0] = package_notes(path) + _far_findings(scans)
+    return result
+
+
+def package_notes(path: Path) -> list[Finding]:
+    """Warnings about parts of a readable workbook that nianbao ignores: macros, external links."""
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    notes: list[Finding] = []
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        notes.append(Finding(
+            code="macros-ignored", severity=Severity.WARNING,
+            message="文件中含有宏（VBA 代码），nianbao 不运行宏、只读取单元格里的数据。"
+                    "填报表不需要宏，请确认数据是直接填写的，今后请保存为不含宏的 .xlsx。"))
+    links = [n for n in names if n.lower().startswith("xl/externallinks/") and n.endswith(".xml")]
+    if links:
+        notes.append(Finding(
+            code="external-links-ignored", severity=Severity.WARNING,
+            message=f"文件中有 {len(links)} 处引用了其他工作簿的外部链接，nianbao 不读取外部文件，"
+                    "只使用表中保存的数值。请把引用其他文件的公式改为直接填写数字后重新报送。"))
+    return notes
+
+
+def _far_findings(scans: dict[str, SheetScan]) -> list[Finding]:
+    out: list[Finding] = []
+    for name, scan in scans.items():
+        if not scan.far:
+            continue
+        r, c = max(scan.far)
+        out.append(Finding(
+            code="stray-far-cells", severity=Severity.WARNING, sheet=name, cell=a1(r + 1, c + 1),
+            message=f"工作表“{name}”在远离表格的地方（如 {a1(r + 1, c + 1)}）有 {len(scan.far)} 个"
+                    f"单元格有内容，已忽略（只读取前 {MAX_ROWS} 行、前 {MAX_COLS} 列）。"
+                    "请删除这些多余内容（Ctrl+End 可定位）。"))
+    return out
 
 
 def _read_meta(grids: list[SheetGrid]) -> dict[str, str]:
@@ -344,13 +548,25 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
     claims: dict[str, Value] = {}
     positions: dict[str, tuple[str, str]] = {}
     found_any = False
+    blanks: list[Finding] = []
+    missing_tables: dict[str, list[Table]] = defaultdict(list)
+    duplicates: dict[tuple[str, str], bool] = {}  # (read, other) -> values differ
+    candidates = [g for g in grids if g.name != "_meta"]
     for table in spec.tables:
-        candidates = [g for g in grids if g.name != "_meta"]
-        best = max(candidates, key=lambda g: _score(g, table), default=None)
-        if best is None or _score(best, table) == 0:
+        scores = {g.name: _score(g, table) for g in candidates}
+        best = max(candidates, key=lambda g: scores[g.name], default=None)
+        if best is None or scores[best.name] < _min_score(table):
+            missing_tables[table.sheet].append(table)
             continue
         located = locate(best, table)
         found_any = found_any or bool(located.cells)
+        for other in candidates:
+            if other is not best and scores[other.name] >= _min_score(table):
+                copy = locate(other, table)
+                differ = any(_raw(best, located.cells.get(k)) != _raw(other, pos)
+                             for k, pos in copy.cells.items())
+                pair = (best.name, other.name)
+                duplicates[pair] = duplicates.get(pair, False) or differ
         if not best.visible and located.cells:
             findings.append(Finding(
                 code="sheet-hidden", severity=Severity.WARNING, sheet=best.name,
@@ -371,23 +587,47 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
             address = a1(r + 1, c + 1)
             positions[key] = (best.name, address)
             raw = best.get(r, c)
-            if cell.kind == "computed":
-                parsed = parse_cell(raw, cell.type, fee_decimals=settings.fee_decimals,
-                                    fee_max=settings.fee_max)
-                if raw is not None and parsed.value is not None and not parsed.issues:
-                    claims[key] = parsed.value
-                continue
             parsed = parse_cell(raw, cell.type, fee_decimals=settings.fee_decimals,
                                 fee_max=settings.fee_max)
+            if cell.kind == "computed":
+                if raw is not None and parsed.value is not None and not parsed.issues:
+                    claims[key] = parsed.value
+                elif set(parsed.issues) & {Issue.FORMULA_ERROR, Issue.NOT_NUMBER}:
+                    findings.append(Finding(
+                        code="total-unreadable", severity=Severity.WARNING, sheet=best.name,
+                        cell=address, key=key, actual=_clip(parsed.shown),
+                        message=f"合计单元格“{cell.label}”显示为“{_clip(parsed.shown)}”，"
+                                "合计公式可能被改坏了；nianbao 按各分项重新计算，不使用此单元格。"))
+                continue
             values[key] = parsed.value
             for issue in parsed.issues:
-                findings.append(_value_finding(issue, best.name, address, cell.label, parsed.shown,
-                                               settings))
+                finding = _value_finding(issue, best.name, address, cell.label, parsed.shown,
+                                         settings)
+                (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(finding)
     if not found_any:
         findings.append(_file_finding(
             "tables-missing",
             "文件中没有找到年度报告的统计表（表二、表三、表四）。请使用下发的填报表填写后报送。"))
         return ReadResult(None, findings, meta)
+    for sheet_id, tables in missing_tables.items():
+        findings.append(_missing_table_finding(spec, sheet_id, tables))
+    for (read, other), differ in duplicates.items():
+        findings.append(Finding(
+            code="table-duplicate", severity=Severity.ERROR if differ else Severity.WARNING,
+            sheet=other,
+            message=(f"工作表“{other}”与“{read}”是同一张表，但数字不同，无法确定以哪一张为准"
+                     f"（目前读取的是“{read}”）。请删除多余的工作表后重新报送。" if differ else
+                     f"工作表“{other}”是“{read}”的重复副本（数字相同），已读取“{read}”。"
+                     "请删除多余的工作表。")))
+    inputs_located = sum(1 for k in positions if spec.cells[k].kind == "input")
+    if blanks and len(blanks) == inputs_located:
+        # A warning, not an error: the project decided a blank form checks with warnings only
+        # (tests/test_intake.py); this line says what the per-cell warnings below add up to.
+        findings.append(Finding(
+            code="form-blank", severity=Severity.WARNING,
+            message="填报表中所有数字单元格都是空白，像是未填写的空表。请确认是否报错了文件；"
+                    "确实没有数据的，请在各栏填 0 后重新报送。"))
+    findings += blanks
     for key in spec.input_keys:
         values.setdefault(key, None)
     _recompute(values, spec)
@@ -403,9 +643,31 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         contact=info.get("contact", ""), phone=info.get("phone", ""), format_id=spec.id,
         values=values, claims=claims, narrative=narrative, source=path,
     )
+    mismatch = _meta_mismatch(meta, agency, code, info_where)
+    if mismatch:
+        findings.append(mismatch)
     result = ReadResult(sub, findings, meta, positions, info_where)
     result.meta.setdefault("year_text", year_text)
     return result
+
+
+def _meta_mismatch(meta: dict[str, str], agency: str, code: str,
+                   where: dict[str, tuple[str, str]]) -> Finding | None:
+    """The form was issued to one unit (hidden metadata) but names another in 基本信息."""
+    issued_name = meta.get("agency_name", "").strip()
+    issued_code = meta.get("agency_code", "").strip()
+    name_differs = bool(issued_name and agency) and normalize_label(issued_name) != normalize_label(agency)
+    code_differs = bool(issued_code and code) and issued_code != code.strip()
+    if not (name_differs or code_differs):
+        return None
+    issued = issued_name + (f"（编码 {issued_code}）" if issued_code else "")
+    given = agency + (f"（编码 {code}）" if code else "")
+    sheet, cell = where.get("code" if code_differs else "agency", (None, None))
+    return Finding(
+        code="agency-mismatch", severity=Severity.WARNING, sheet=sheet, cell=cell or None,
+        expected=issued, actual=given,
+        message=f"这份填报表是下发给“{issued}”的，但“基本信息”中填写的是“{given}”。"
+                "可能是复制了其他单位的表格填写；请确认数据属于哪个单位，必要时使用本单位的填报表重新报送。")
 
 
 def _year(text: str) -> int | None:
@@ -433,6 +695,7 @@ def _recompute(values: dict[str, Value | None], spec: FormatSpec) -> None:
 def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: str,
                    settings: Settings) -> Finding:
     what = f"“{label}”"
+    content = _clip(content)
     got = f"“{content}”" if content else "空白"
     messages = {
         Issue.BLANK: (f"{what}为空白或“{content}”，已按 0 处理；没有数据请直接填 0。"
@@ -442,6 +705,9 @@ def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: 
         Issue.BOOLEAN: f"{what}应填写数字，实际为逻辑值 {got}。",
         Issue.DATE: f"{what}应填写数字，实际为日期或时间 {got}（单元格格式可能被设成了日期）。",
         Issue.FORMULA_ERROR: f"{what}是出错的公式（{content}），请改为直接填写数字。",
+        Issue.FORMULA_NO_VALUE: f"{what}是公式（{content}），但文件中没有计算结果"
+                                "（可能由程序生成、未在 Excel 或 WPS 中打开保存过），无法读取数值。"
+                                "请改为直接填写数字，或用 Excel/WPS 打开后保存再报送。",
         Issue.NEGATIVE: f"{what}不能为负数，实际为 {got}。",
         Issue.NOT_INTEGER: f"{what}是件数，只能填写整数，实际为 {got}。",
         Issue.TOO_LARGE: f"{what}的数值 {got} 大得不合常理，请核对是否多输入了数字。",
@@ -450,12 +716,19 @@ def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: 
         Issue.FEE_LARGE: f"{what}为 {content} 万元，数额异常大；请确认是否把“元”误填为“万元”。",
     }
     severity = Severity.WARNING
-    if issue in (Issue.NOT_NUMBER, Issue.BOOLEAN, Issue.DATE, Issue.FORMULA_ERROR, Issue.NEGATIVE,
+    if issue in (Issue.NOT_NUMBER, Issue.BOOLEAN, Issue.DATE, Issue.FORMULA_ERROR,
+                 Issue.FORMULA_NO_VALUE, Issue.NEGATIVE,
                  Issue.NOT_INTEGER, Issue.TOO_LARGE) or (
             issue is Issue.BLANK and settings.blank_is_error):
         severity = Severity.ERROR
     return Finding(code=str(issue), severity=severity, sheet=sheet, cell=address,
                    message=messages[issue], actual=content or None)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """A cell's content short enough for a one-line message."""
+    text = " ".join(text.split()) if len(text) > limit else text
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字）"
 
 
 def _read_banner(grids: list[SheetGrid]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from nianbao.model import Value
 from nianbao.schema import ValueType
 
 MAX_COUNT = 10**9  # more applications than people in China: certainly a typing error
+MAX_AMOUNT = Decimal(10**9)  # 万元 (10 万亿元): beyond any fee income, and beyond exact arithmetic
 PLACEHOLDERS = frozenset({"", "/", "-", "—", "——", "－", "／", "无", "空", "暂无", "0件"})
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _UNIT = re.compile(r"^(.*?)(件|万元)$")
@@ -35,11 +36,22 @@ class Issue(enum.StrEnum):
     BOOLEAN = "boolean-value"  # error
     DATE = "date-value"  # error
     FORMULA_ERROR = "formula-error"  # error: #REF!, #DIV/0! …
+    FORMULA_NO_VALUE = "formula-no-value"  # error: a formula never calculated (no cached value)
     NEGATIVE = "negative-value"  # error
     NOT_INTEGER = "not-an-integer"  # error: a count with decimals
     TOO_LARGE = "value-too-large"  # error: a count beyond any real office
     FEE_PRECISION = "fee-precision"  # warning: more decimals than configured
     FEE_LARGE = "fee-too-large"  # warning: 元 typed into a 万元 cell?
+
+
+@dataclass(frozen=True, slots=True)
+class Uncalculated:
+    """A formula cell whose file holds no calculated value (never opened in a spreadsheet)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return "=" + self.formula
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,8 @@ def _decimal(raw: object) -> tuple[Decimal | None, tuple[Issue, ...]]:
     """Any cell content to a Decimal; the issues say how it had to be read."""
     if raw is None:
         return None, (Issue.BLANK,)
+    if isinstance(raw, Uncalculated):
+        return None, (Issue.FORMULA_NO_VALUE,)
     if isinstance(raw, bool):
         return None, (Issue.BOOLEAN,)
     if isinstance(raw, int):
@@ -70,7 +84,7 @@ def _decimal(raw: object) -> tuple[Decimal | None, tuple[Issue, ...]]:
             return None, (Issue.NOT_NUMBER,)
         return Decimal(repr(raw)), ()
     if isinstance(raw, Decimal):
-        return raw, ()
+        return (raw, ()) if raw.is_finite() else (None, (Issue.NOT_NUMBER,))
     if isinstance(raw, dt.date | dt.time | dt.timedelta):
         return None, (Issue.DATE,)
     text = str(raw)
@@ -116,6 +130,8 @@ def parse_cell(raw: object, kind: ValueType, *, fee_decimals: int = 4,
         if number > MAX_COUNT:
             return Parsed(None, (*issues, Issue.TOO_LARGE), text)
         return Parsed(int(number), issues, text)
+    if number > MAX_AMOUNT:
+        return Parsed(None, (*issues, Issue.TOO_LARGE), text)
     amount = number.normalize() if number else Decimal(0)
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite numbers only, checked above
