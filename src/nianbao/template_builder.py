@@ -1,0 +1,357 @@
+"""Build the default Word template (a developer tool, run once; the result is committed).
+
+``python -m nianbao.template_builder OUT.docx`` writes the template that ships as
+``templates/report.docx`` and ``src/nianbao/data/report.docx``.
+
+The layout follows GB/T 9704-2012 as published annual reports use it (A4;
+margins 37/35/28/26 mm; title 方正小标宋简体 2号; headings 黑体 3号; body
+仿宋_GB2312 3号 at a fixed 28.9 pt line, 22 lines × 28 characters; page numbers
+"— n —" in 宋体 4号, odd pages right and even pages left).  python-docx's own
+look is removed: the styles part is rewritten (docDefaults with zh-CN and no
+theme fonts, every CJK font given through ``w:eastAsia``), and the theme,
+numbering, stylesWithEffects, customXml and thumbnail parts are dropped.
+
+The tables are drawn from :func:`nianbao.layout.section_grid`, so no label is
+typed here; their value cells hold tags such as ``{{ t3.r1.natural }}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.shared import Mm
+
+from nianbao.layout import Block, Grid, Role, section_grid
+from nianbao.schema import DEFAULT_FORMAT, FormatSpec
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W = f'xmlns:w="{W_NS}"'
+
+TEXT_WIDTH = 8844  # twips: 156 mm, the GB/T 9704 type area
+LINE_PITCH = 578  # twips: 28.9 pt, 22 lines in 225 mm
+BODY_SIZE = 32  # half-points: 3号 16 pt
+CHARS_PER_LINE = 28
+# Word's character grid: extra space per character in 1/4096 pt so that 28 characters
+# of the default 16 pt font fill the 156 mm line.
+CHAR_SPACE = round((TEXT_WIDTH / 20 / CHARS_PER_LINE - BODY_SIZE / 2) * 4096)
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member time: the same template builds the same bytes
+
+LATIN = "Times New Roman"
+FANGSONG, XIAOBIAOSONG, HEITI, SONGTI, KAITI = ("仿宋_GB2312", "方正小标宋简体", "黑体", "宋体",
+                                                "楷体_GB2312")
+
+
+def _fonts(east_asia: str, latin: str = LATIN) -> str:
+    return (f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east_asia}" '
+            f'w:cs="{LATIN}"/>')
+
+
+_SINGLE = '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+_NO_INDENT = '<w:ind w:firstLine="0" w:firstLineChars="0"/>'
+
+STYLES_XML = f"""<w:styles {_W}>
+<w:docDefaults>
+ <w:rPrDefault><w:rPr>{_fonts(FANGSONG)}<w:kern w:val="2"/><w:sz w:val="{BODY_SIZE}"/>
+  <w:szCs w:val="{BODY_SIZE}"/><w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>
+ </w:rPr></w:rPrDefault>
+ <w:pPrDefault><w:pPr>{_SINGLE}</w:pPr></w:pPrDefault>
+</w:docDefaults>
+<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>
+ <w:pPr><w:widowControl w:val="0"/>
+  <w:spacing w:before="0" w:after="0" w:line="{LINE_PITCH}" w:lineRule="exact"/>
+  <w:jc w:val="both"/></w:pPr>
+ <w:rPr>{_fonts(FANGSONG)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
+<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont">
+ <w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/></w:style>
+<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/>
+ <w:semiHidden/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar>
+  <w:top w:w="0" w:type="dxa"/><w:left w:w="57" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>
+  <w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>
+<w:style w:type="numbering" w:default="1" w:styleId="NoList"><w:name w:val="No List"/>
+ <w:semiHidden/></w:style>
+<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/>
+ <w:next w:val="BodyText"/><w:qFormat/>
+ <w:pPr><w:spacing w:before="0" w:after="{LINE_PITCH}" w:line="700" w:lineRule="exact"/>
+  {_NO_INDENT}<w:jc w:val="center"/><w:outlineLvl w:val="9"/></w:pPr>
+ <w:rPr>{_fonts(XIAOBIAOSONG)}<w:sz w:val="44"/><w:szCs w:val="44"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/>
+ <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
+ <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="0"/></w:pPr>
+ <w:rPr>{_fonts(HEITI)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/>
+ <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
+ <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="1"/></w:pPr>
+ <w:rPr>{_fonts(KAITI)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="BodyText"><w:name w:val="Body Text"/>
+ <w:basedOn w:val="Normal"/><w:qFormat/>
+ <w:pPr><w:ind w:firstLine="640" w:firstLineChars="200"/></w:pPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="Draft"><w:name w:val="草稿标记"/>
+ <w:basedOn w:val="Normal"/><w:pPr>{_NO_INDENT}<w:jc w:val="right"/></w:pPr>
+ <w:rPr>{_fonts(HEITI)}<w:color w:val="C00000"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableText"><w:name w:val="表格文字"/>
+ <w:basedOn w:val="Normal"/><w:qFormat/>
+ <w:pPr><w:snapToGrid w:val="0"/>{_SINGLE}{_NO_INDENT}<w:jc w:val="center"/></w:pPr>
+ <w:rPr>{_fonts(SONGTI)}<w:kern w:val="0"/><w:sz w:val="21"/><w:szCs w:val="21"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableTextSmall"><w:name w:val="表格文字（小）"/>
+ <w:basedOn w:val="TableText"/><w:qFormat/>
+ <w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Header"><w:name w:val="header"/><w:basedOn w:val="Normal"/>
+ <w:pPr><w:snapToGrid w:val="0"/>{_SINGLE}{_NO_INDENT}<w:jc w:val="center"/></w:pPr>
+ <w:rPr>{_fonts(HEITI)}<w:color w:val="C00000"/><w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/>
+ <w:pPr><w:snapToGrid w:val="0"/>{_SINGLE}{_NO_INDENT}</w:pPr>
+ <w:rPr>{_fonts(SONGTI, SONGTI)}<w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr></w:style>
+</w:styles>"""
+
+SETTINGS_XML = f"""<w:settings {_W}>
+<w:zoom w:percent="100"/>
+<w:defaultTabStop w:val="420"/>
+<w:evenAndOddHeaders/>
+<w:characterSpacingControl w:val="compressPunctuation"/>
+<w:compat><w:useFELayout/><w:compatSetting w:name="compatibilityMode"
+ w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>
+<w:themeFontLang w:val="en-US" w:eastAsia="zh-CN"/>
+<w:decimalSymbol w:val="."/>
+<w:listSeparator w:val=","/>
+</w:settings>"""
+
+
+def _font_entry(name: str, alt: str | None, charset: str, family: str, pitch: str) -> str:
+    alt_xml = f'<w:altName w:val="{alt}"/>' if alt else ""
+    return (f'<w:font w:name="{name}">{alt_xml}<w:charset w:val="{charset}"/>'
+            f'<w:family w:val="{family}"/><w:pitch w:val="{pitch}"/></w:font>')
+
+
+# altName lets Word/WPS substitute a close face when the exact one is missing
+# (仿宋_GB2312 is absent from recent Windows, 仿宋 is there).
+FONT_TABLE_XML = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts {_W}>'
+    + _font_entry(LATIN, None, "00", "roman", "variable")
+    + _font_entry(SONGTI, "SimSun", "86", "auto", "variable")
+    + _font_entry(HEITI, "SimHei", "86", "modern", "fixed")
+    + _font_entry(FANGSONG, "仿宋", "86", "modern", "fixed")
+    + _font_entry(KAITI, "楷体", "86", "modern", "fixed")
+    + _font_entry(XIAOBIAOSONG, "宋体", "86", "auto", "variable")
+    + "</w:fonts>"
+)
+
+
+def _para(text: str, style: str, *, jc: str | None = None, run_xml: str | None = None) -> str:
+    ppr = f'<w:pStyle w:val="{style}"/>' + (f'<w:jc w:val="{jc}"/>' if jc else "")
+    run = run_xml if run_xml is not None else (
+        f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r>' if text else "")
+    return f"<w:p {_W}><w:pPr>{ppr}</w:pPr>{run}</w:p>"
+
+
+def column_widths(grid: Grid) -> list[int]:
+    """Grid column widths in twips, summing to the text width.
+
+    Label columns get fixed widths (表三's leaf labels are long); the value
+    columns share the rest equally, the rounding remainder going to the first ones.
+    """
+    label_widths = {0: [], 1: [2844], 3: [600, 1200, 2600]}[grid.label_columns]
+    rest = TEXT_WIDTH - sum(label_widths)
+    values = grid.width - grid.label_columns
+    base, extra = divmod(rest, values)
+    return [*label_widths, *(base + (1 if i < extra else 0) for i in range(values))]
+
+
+def _tag(key: str) -> str:
+    return "{{ " + key + " }}"
+
+
+def table_xml(grid: Grid, *, style: str, header_rows: int = 0) -> str:
+    """One ``w:tbl`` for a section grid: explicit grid, widths, borders and merges."""
+    widths = column_widths(grid)
+    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    borders = "".join(border.format(side) for side in
+                      ("top", "left", "bottom", "right", "insideH", "insideV"))
+    out = [f"<w:tbl {_W}><w:tblPr><w:tblW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/>"
+           f'<w:jc w:val="center"/><w:tblBorders>{borders}</w:tblBorders>'
+           '<w:tblLayout w:type="fixed"/><w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" '
+           'w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>']
+    out += [f'<w:gridCol w:w="{w}"/>' for w in widths]
+    out.append("</w:tblGrid>")
+    cover: dict[tuple[int, int], tuple[Block, bool]] = {}
+    for block in grid.blocks:
+        for r in range(block.row, block.row + block.rowspan):
+            cover[(r, block.col)] = (block, r == block.row)
+    for r in range(grid.height):
+        trpr = "<w:cantSplit/>" + ("<w:tblHeader/>" if r < header_rows else "")
+        out.append(f"<w:tr><w:trPr>{trpr}</w:trPr>")
+        c = 0
+        while c < grid.width:
+            block, top = cover[(r, c)]
+            span = block.colspan
+            width = sum(widths[c:c + span])
+            tcpr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
+            if span > 1:
+                tcpr += f'<w:gridSpan w:val="{span}"/>'
+            if block.rowspan > 1:
+                tcpr += '<w:vMerge w:val="restart"/>' if top else "<w:vMerge/>"
+            tcpr += '<w:vAlign w:val="center"/>'
+            if not top:
+                content = _para("", style)
+            elif block.role is Role.VALUE and block.key:
+                content = _para(_tag(block.key), style)
+            else:
+                role = block.role
+                jc = "left" if role is Role.LABEL or (role is Role.CORNER and span > 1) else None
+                content = _para(block.text, style, jc=jc)
+            out.append(f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{content}</w:tc>")
+            c += span
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def _page_number_footer(align: str) -> str:
+    """"— n —" with a PAGE field, inset one character (14 pt) from the outer edge."""
+    side = "right" if align == "right" else "left"
+    field = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+             '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+             '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+             '<w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    dash = '<w:r><w:t xml:space="preserve">{}</w:t></w:r>'
+    return (f'<w:p {_W}><w:pPr><w:pStyle w:val="Footer"/><w:ind w:{side}="280" w:{side}Chars="100"/>'
+            f'<w:jc w:val="{align}"/></w:pPr>{dash.format("— ")}{field}{dash.format(" —")}</w:p>')
+
+
+DRAFT_HEADER = "{% if draft %}草稿（未经审核，不得公开）{% endif %}"
+
+
+def _replace_paragraphs(container_element: object, xml: str) -> None:
+    """Replace the paragraphs of a header or footer with one built from ``xml``."""
+    element = container_element
+    for p in list(element.iterchildren(f"{{{W_NS}}}p")):  # type: ignore[attr-defined]
+        element.remove(p)  # type: ignore[attr-defined]
+    element.append(parse_xml(xml))  # type: ignore[attr-defined]
+
+
+def _body(spec: FormatSpec) -> list[str]:
+    """The body paragraphs and tables, as XML strings, in reading order."""
+    out = [
+        _para("{%p if draft %}", "Draft"),
+        _para("草稿", "Draft"),
+        _para("{%p endif %}", "Draft"),
+        _para("{{ title }}", "Title"),
+        _para("{{ period }}", "BodyText"),
+        _para("{%p if members %}", "BodyText"),
+        _para("本报告汇总了以下单位的数据：{{ members|join(\"、\") }}。", "BodyText"),
+        _para("{%p endif %}", "BodyText"),
+    ]
+    for section in spec.sections:
+        out.append(_para(section.heading, "Heading1"))
+        if section.narrative:
+            out += [_para(f"{{%p for para in {section.id} %}}", "BodyText"),
+                    _para("{{ para }}", "BodyText"),
+                    _para("{%p endfor %}", "BodyText")]
+            continue
+        grid = section_grid(section, spec)
+        small = grid.width > 4  # 表三 (10 columns) and 表四 (15) need 9 pt to fit
+        header_rows = 0 if section.id == "s2" else min(b.row for b in grid.blocks
+                                                         if b.role is Role.VALUE)
+        out.append(table_xml(grid, style="TableTextSmall" if small else "TableText",
+                             header_rows=header_rows))
+    return out
+
+
+def build(spec: FormatSpec = DEFAULT_FORMAT) -> DocumentObject:
+    """The default template as a python-docx Document (not yet saved)."""
+    doc = Document()
+    part = doc.part
+    # python-docx's look: drop the parts that carry theme fonts and Word 2010 extras.
+    for rid, rel in list(part.rels.items()):
+        if rel.reltype in (RT.THEME, RT.NUMBERING, RT.CUSTOM_XML, STYLES_WITH_EFFECTS):
+            part.drop_rel(rid)
+        elif rel.reltype == RT.FONT_TABLE:
+            rel.target_part._blob = FONT_TABLE_XML.encode("utf-8")
+    package_rels = part.package.rels
+    for rid, rel in list(package_rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package_rels.pop(rid)
+
+    styles = doc.styles.element
+    for child in list(styles):
+        styles.remove(child)
+    for child in parse_xml(STYLES_XML):
+        styles.append(child)
+    settings = doc.settings.element
+    for child in list(settings):
+        settings.remove(child)
+    for child in parse_xml(SETTINGS_XML):
+        settings.append(child)
+
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.header_distance, section.footer_distance = Mm(15), Mm(28)
+    sect_pr = section._sectPr
+    grid = sect_pr.find(f"{{{W_NS}}}docGrid")
+    if grid is not None:
+        sect_pr.remove(grid)
+    sect_pr.append(parse_xml(f'<w:docGrid {_W} w:type="linesAndChars" w:linePitch="{LINE_PITCH}" '
+                             f'w:charSpace="{CHAR_SPACE}"/>'))
+    for name in ("rsidR", "rsidRPr", "rsidSect"):
+        sect_pr.attrib.pop(f"{{{W_NS}}}{name}", None)
+
+    _replace_paragraphs(section.footer._element, _page_number_footer("right"))
+    _replace_paragraphs(section.even_page_footer._element, _page_number_footer("left"))
+    for header in (section.header, section.even_page_header):
+        _replace_paragraphs(header._element, _para(DRAFT_HEADER, "Header"))
+
+    body = doc.element.body
+    for element in _body(spec):
+        sect_pr.addprevious(parse_xml(element))
+    del body  # the section properties stay last
+
+    props = doc.core_properties
+    props.title = "{{ title }}"
+    props.author = props.last_modified_by = "nianbao"
+    props.comments = props.subject = props.keywords = props.category = ""
+    props.revision = 1
+    props.created = props.modified = dt.datetime(2021, 1, 1)
+    return doc
+
+
+def normalized_zip(data: bytes) -> bytes:
+    """The same zip with fixed member times, so a rebuild gives identical bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, FIXED_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(member, src.read(info))
+    return out.getvalue()
+
+
+def write_template(path: Path, spec: FormatSpec = DEFAULT_FORMAT) -> None:
+    """Build the default template and write it to ``path``."""
+    buffer = io.BytesIO()
+    build(spec).save(buffer)
+    path.write_bytes(normalized_zip(buffer.getvalue()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("用法：python -m nianbao.template_builder 输出文件.docx", file=sys.stderr)
+        return 2
+    write_template(Path(args[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
