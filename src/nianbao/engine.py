@@ -1,0 +1,584 @@
+"""Compiled docxtpl renderer: load and compile a Word template once, render many reports.
+
+docxtpl compiles the Jinja2 template again for every document, which is most of
+its cost (RENDERING.md §1, §5).  :class:`Template` keeps docxtpl's template
+language and pre-processing (its own ``patch_xml``), but does the work once:
+
+* at load: read the zip, run ``patch_xml`` on every templated part (the
+  document body, headers, footers, footnotes), compile each with one
+  ``SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)``, and
+  deflate the untouched members once;
+* per document: render, apply docxtpl's post-processing (line markers,
+  ``{_{``, and ``resolve_listing`` only when a value holds ``\\n \\a \\t \\f``),
+  parse every rendered part strictly with lxml (a bad template or value raises
+  :class:`TemplateError` instead of writing a document Word cannot open), and
+  write the zip with fixed member times, so the same inputs give the same bytes.
+
+The output's ``word/document.xml`` equals docxtpl 0.20.2's (compared after XML
+canonicalisation in ``tests/test_engine.py``); docxtpl is pinned for that reason.
+:func:`lint_template` checks a template for a non-programmer author.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, meta, nodes
+from jinja2 import Template as JinjaTemplate
+from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import TemplateError as JinjaError
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+from markupsafe import Markup
+
+from nianbao.errors import TemplateError
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W = f"{{{W_NS}}}"
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+_PART_KINDS = {  # relationship type suffix -> the part's name for a template author
+    "/header": "页眉",
+    "/footer": "页脚",
+    "/footnotes": "脚注",
+}
+MAX_UNZIPPED = 64 * 1024 * 1024  # a report template is ~100 KB; refuse zip bombs
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00
+_BODY_MARK = "NIANBAO-BODY-PLACEHOLDER"
+_TAGS = ("{{", "{%", "{#")
+
+# Characters XML 1.0 forbids, except \a and \f which docxtpl turns into a new
+# paragraph / page break in resolve_listing.
+_BAD_XML_CHARS = re.compile("[\x00-\x06\x08\x0b\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+# python-docx's parser: docxtpl sees the XML through it, so we must too.
+_LOAD_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+_STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _finalize(value: object) -> object:
+    """Drop XML-invalid characters from every ``{{ }}`` output (a safety net)."""
+    if isinstance(value, str) and _BAD_XML_CHARS.search(value):
+        cleaned = _BAD_XML_CHARS.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The Jinja2 environment every nianbao template is compiled with."""
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+
+
+def _patch(xml: str) -> str:
+    """docxtpl's own tag clean-up (``patch_xml`` does not use its instance)."""
+    return str(DocxTemplate.patch_xml(None, xml))  # type: ignore[arg-type]
+
+
+def _resolve_listing(xml: str) -> str:
+    return str(DocxTemplate.resolve_listing(None, xml))  # type: ignore[arg-type]
+
+
+def _mark_lines(xml: str) -> str:
+    """docxtpl puts each paragraph on its own line, so errors have useful line numbers."""
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+
+
+_UNMARK = re.compile(r"\n<w:p([ >])")
+
+
+def _postprocess(xml: str) -> str:
+    """docxtpl's ``render_xml_part`` after rendering."""
+    xml = _UNMARK.sub(r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if "\n" in xml or "\a" in xml or "\t" in xml or "\f" in xml:
+        xml = _resolve_listing(xml)  # only documents whose values need it pay for it
+    return xml
+
+
+def _strip_tags(xml: str) -> str:
+    return re.sub(r"<[^>]+>", "", xml).strip()
+
+
+# ------------------------------------------------------------------ messages
+
+
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Encountered unknown tag '(tr|tc|p|r)'"),
+     "无法识别的标签“{0}”：“{{% {0}”中间不能有空格，应写作“{{%{0}”"),
+    (re.compile(r"Encountered unknown tag '(end\w+|else|elif)'"),
+     "多出了一个“{0}”标签，或者它前面的 for/if 标签写错了"
+     "（注意：同一段落里不能有两个 {{%p … %}} 标签）"),
+    (re.compile(r"Encountered unknown tag '(\w+)'"), "无法识别的标签“{0}”"),
+    (re.compile(r"Unexpected end of template.*looking for.*'(end\w+)'", re.S),
+     "缺少结束标签“{0}”（例如 {{%p endfor %}} 或 {{%p endif %}}）"),
+    (re.compile(r"unexpected end of template, expected 'end of print statement'"),
+     "变量标签没有闭合，缺少“}}}}”"),
+    (re.compile(r"unexpected '}'"), "多出了“}}”，或者“{{{{”写成了单个“{{”"),
+    (re.compile(r"unexpected char '(.)'"), "标签中有不能识别的字符“{0}”（可能是全角符号）"),
+    (re.compile(r"No filter named '(\w+)'"), "没有名为“{0}”的过滤器"),
+    (re.compile(r"No test named '(\w+)'"), "没有名为“{0}”的判断条件"),
+    (re.compile(r"'([^']+)' is undefined"), "nianbao 不提供变量“{0}”"),
+    (re.compile(r"has no attribute '([^']+)'"), "变量中没有“{0}”这一项"),
+)
+
+
+def explain(exc: BaseException) -> str:
+    """A Jinja2 error in plain Chinese for a template author."""
+    text = str(getattr(exc, "message", None) or exc)
+    for pattern, message in _MESSAGES:
+        found = pattern.search(text)
+        if found:
+            return message.format(*found.groups())
+    if isinstance(exc, SecurityError):
+        return "模板试图调用不允许的操作"
+    return f"模板语法错误（{text}）"
+
+
+# ------------------------------------------------------------------ zip output
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A zip member ready to be written: deflated data and its header fields."""
+
+    name: bytes
+    crc: int
+    size: int
+    data: bytes  # raw deflate stream
+
+    @classmethod
+    def deflate(cls, name: str, raw: bytes) -> _Member:
+        return cls(name.encode("utf-8"), zlib.crc32(raw), len(raw),
+                   zlib.compress(raw, 6, wbits=-15))
+
+
+def _write_zip(members: Iterable[_Member]) -> bytes:
+    """A plain deflated zip with fixed times: byte-identical for identical members."""
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = count = 0
+    for m in members:
+        flags = 0x800 if any(b > 0x7F for b in m.name) else 0
+        fields = (20, flags, 8, _DOS_TIME, _DOS_DATE, m.crc, len(m.data), m.size, len(m.name))
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + m.name
+        central.append(struct.pack("<IH", 0x02014B50, 20)
+                       + struct.pack("<HHHHHIIIHHHHHII", *fields, 0, 0, 0, 0, 0, offset) + m.name)
+        chunks += (local, m.data)
+        offset += len(local) + len(m.data)
+        count += 1
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), offset, 0)
+    return b"".join(chunks) + directory + end
+
+
+# ------------------------------------------------------------------ the template
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A templated XML part: rendered = prefix + template(context) + suffix."""
+
+    name: str
+    label: str  # 正文 / 页眉 / 页脚 / 脚注
+    template: JinjaTemplate
+    prefix: bytes
+    suffix: bytes
+    variables: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _CoreField:
+    index: int  # position among core.xml's children
+    template: JinjaTemplate
+    variables: frozenset[str]
+
+
+def _read_zip(data: bytes, name: str) -> dict[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if sum(i.file_size for i in infos) > MAX_UNZIPPED:
+                raise TemplateError(f"模板 {name} 解压后过大，不像是一个报告模板。")
+            return {i.filename: archive.read(i) for i in infos if not i.is_dir()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise TemplateError(f"无法打开模板 {name}：不是有效的 Word（.docx）文件。") from exc
+
+
+def _rels(files: Mapping[str, bytes], rels_name: str) -> list[tuple[str, str]]:
+    """(type, target path inside the zip) for every relationship of a part."""
+    if rels_name not in files:
+        return []
+    root = etree.fromstring(files[rels_name], _LOAD_PARSER)
+    base = rels_name.replace("_rels/", "").removesuffix(".rels")
+    folder = base.rsplit("/", 1)[0] + "/" if "/" in base else ""
+    out = []
+    for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else _join(folder, target)
+        out.append((rel.get("Type", ""), path))
+    return out
+
+
+def _join(folder: str, target: str) -> str:
+    parts: list[str] = []
+    for piece in (folder + target).split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _has_tags(text: str) -> bool:
+    return any(tag in text for tag in _TAGS)
+
+
+class Template:
+    """A compiled Word template.  Create with :meth:`load`; render as often as needed."""
+
+    def __init__(self, *, name: str, order: list[str], parts: dict[str, _Part],
+                 untouched: dict[str, _Member], core: tuple[str, Any, list[_CoreField]] | None,
+                 environment: SandboxedEnvironment) -> None:
+        self.name = name
+        self._order = order
+        self._parts = parts
+        self._untouched = untouched
+        self._core = core
+        self.environment = environment
+
+    # -------------------------------------------------------------- loading
+
+    @classmethod
+    def load(cls, path: Path | str) -> Template:
+        """Read, patch and compile a .docx template; raises :class:`TemplateError`."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TemplateError(f"无法读取模板 {path}：{exc.strerror or exc}") from exc
+        return cls.from_bytes(data, name=str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, name: str = "模板") -> Template:
+        files = _read_zip(data, name)
+        environment = make_environment()
+        main = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _OFFICE_DOC), None)
+        if main is None or main not in files:
+            raise TemplateError(f"模板 {name} 不是 Word 文档：找不到正文部分（word/document.xml）。")
+        parts: dict[str, _Part] = {}
+        body = _document_part(main, files[main], environment, name)
+        if body is not None:
+            parts[main] = body
+        folder, _, file = main.rpartition("/")
+        for kind, target in _rels(files, f"{folder}/_rels/{file}.rels"):
+            label = next((v for k, v in _PART_KINDS.items() if kind.endswith(k)), None)
+            if label and target in files and target not in parts:
+                part = _whole_part(target, label, files[target], environment, name,
+                                   declaration=label != "脚注")
+                if part is not None:
+                    parts[target] = part
+        core = None
+        core_name = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _CORE), None)
+        if core_name in files:
+            core = _core_part(core_name, files[core_name], environment, name)  # type: ignore[arg-type]
+        untouched = {n: _Member.deflate(n, raw) for n, raw in files.items()
+                     if n not in parts and not (core and n == core[0])}
+        return cls(name=name, order=list(files), parts=parts, untouched=untouched, core=core,
+                   environment=environment)
+
+    # -------------------------------------------------------------- using
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """The top-level variables the template reads (loop variables excluded)."""
+        out: set[str] = set()
+        for part in self._parts.values():
+            out |= part.variables
+        if self._core:
+            for core_field in self._core[2]:
+                out |= core_field.variables
+        return frozenset(out)
+
+    def undeclared(self, context_keys: Iterable[str]) -> set[str]:
+        """Variables the template uses that ``context_keys`` does not supply."""
+        return set(self.variables - set(context_keys))
+
+    def render(self, context: Mapping[str, object]) -> bytes:
+        """One .docx as bytes.  Raises :class:`TemplateError`, never writes a broken file."""
+        rendered: dict[str, _Member] = {}
+        for name, part in self._parts.items():
+            try:
+                text = part.template.render(context)
+            except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
+                raise TemplateError(f"生成报告时出错（{part.label}）：{explain(exc)}。") from exc
+            raw = part.prefix + _postprocess(text).encode("utf-8") + part.suffix
+            try:
+                etree.fromstring(raw, _STRICT_PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise TemplateError(
+                    f"生成的{part.label}不是有效的 Word 内容（{exc}）。通常是模板标签放错了位置，"
+                    "例如循环标签没有单独成段。") from exc
+            rendered[name] = _Member.deflate(name, raw)
+        if self._core:
+            rendered[self._core[0]] = _render_core(self._core, context)
+        return _write_zip(rendered.get(n) or self._untouched[n] for n in self._order)
+
+
+def _compile(environment: SandboxedEnvironment, source: str, label: str,
+             name: str) -> tuple[JinjaTemplate, frozenset[str]]:
+    try:
+        ast = environment.parse(source)
+        template = environment.from_string(ast)
+    except TemplateSyntaxError as exc:
+        lines = source.splitlines()
+        where = ""
+        if exc.lineno and 0 < exc.lineno <= len(lines):
+            where = _strip_tags(lines[exc.lineno - 1])[:80]
+        hint = f"，所在段落：“{where}”" if where else ""
+        raise TemplateError(f"模板 {name} 的{label}有语法错误：{explain(exc)}{hint}。") from exc
+    return template, frozenset(meta.find_undeclared_variables(ast))
+
+
+def _document_part(name: str, raw: bytes, environment: SandboxedEnvironment,
+                   template_name: str) -> _Part | None:
+    try:
+        root = etree.fromstring(raw, _LOAD_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise TemplateError(f"模板 {template_name} 的正文已损坏：{exc}") from exc
+    body = root.find(f"{_W}body")
+    if body is None:
+        raise TemplateError(f"模板 {template_name} 的正文已损坏：没有 w:body。")
+    source = _patch(etree.tostring(body, encoding="unicode"))
+    if not _has_tags(source):
+        return None
+    placeholder = etree.Element(f"{_W}body")
+    placeholder.text = _BODY_MARK
+    root.replace(body, placeholder)
+    whole = etree.tostring(root, encoding="UTF-8", standalone=True)
+    mark = whole.index(_BODY_MARK.encode())
+    start = whole.rindex(b"<", 0, mark)
+    end = whole.index(b">", whole.index(b"</", mark)) + 1
+    template, variables = _compile(environment, _mark_lines(source), "正文", template_name)
+    return _Part(name=name, label="正文", template=template, prefix=whole[:start],
+                 suffix=whole[end:], variables=variables)
+
+
+def _whole_part(name: str, label: str, raw: bytes, environment: SandboxedEnvironment,
+                template_name: str, *, declaration: bool) -> _Part | None:
+    """A header/footer (serialised as docxtpl does) or the footnotes (raw text)."""
+    try:
+        root = etree.fromstring(raw, _LOAD_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise TemplateError(f"模板 {template_name} 的{label}已损坏：{exc}") from exc
+    text = etree.tostring(root, encoding="unicode") if declaration else raw.decode("utf-8")
+    source = _patch(text)
+    if not _has_tags(source):
+        return None
+    template, variables = _compile(environment, _mark_lines(source), label, template_name)
+    prefix = b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n" if declaration else b""
+    return _Part(name=name, label=label, template=template, prefix=prefix, suffix=b"",
+                 variables=variables)
+
+
+def _core_part(name: str, raw: bytes, environment: SandboxedEnvironment,
+               template_name: str) -> tuple[str, Any, list[_CoreField]] | None:
+    """Document properties (title, subject …) may hold tags, as in docxtpl."""
+    try:
+        root = etree.fromstring(raw, _LOAD_PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    fields = []
+    for index, child in enumerate(root):
+        if isinstance(child.tag, str) and child.text and _has_tags(child.text):
+            template, variables = _compile(environment, child.text, "文档属性", template_name)
+            fields.append(_CoreField(index, template, variables))
+    return (name, root, fields) if fields else None
+
+
+def _render_core(core: tuple[str, Any, list[_CoreField]], context: Mapping[str, object]) -> _Member:
+    name, root, fields = core
+    children = list(root)
+    for core_field in fields:
+        try:
+            text = core_field.template.render(context)
+        except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise TemplateError(f"生成报告时出错（文档属性）：{explain(exc)}。") from exc
+        # autoescape is for XML markup; lxml escapes element text itself
+        children[core_field.index].text = _BAD_XML_CHARS.sub("", html.unescape(text))
+    return _Member.deflate(name, etree.tostring(root, encoding="UTF-8", standalone=True))
+
+
+# ------------------------------------------------------------------ lint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateProblem:
+    """One problem in a template, explained for its author."""
+
+    code: str  # stable kebab-case: unknown-variable, syntax-error, full-width-tag, ...
+    message: str  # plain Chinese
+    part: str = "正文"  # 正文 / 页眉 / 页脚 / 脚注 / 文档属性
+    paragraph: str = ""  # the paragraph's text, when known
+
+    def __str__(self) -> str:
+        where = f"（{self.part}，段落“{self.paragraph[:60]}”）" if self.paragraph else \
+            f"（{self.part}）"
+        return f"{self.message}{where}"
+
+
+_FULL_WIDTH_TAG = re.compile(r"[｛{][｛{％%＃#]|[％%＃#｝}][｝}]")
+_SPACED_TAG = re.compile(r"\{%-?\s+(tr|tc|p|r)\s+\w|\{\{\s+(r)\s+\w")
+_P_TAG = re.compile(r"\{%-?p\s")
+
+
+def _paragraph_problems(label: str, root: Any) -> Iterator[TemplateProblem]:
+    for p in root.iter(f"{_W}p"):
+        text = "".join(t.text or "" for t in p.iter(f"{_W}t"))
+        if not text:
+            continue
+        for found in _FULL_WIDTH_TAG.finditer(text):
+            if not found.group().isascii():
+                yield TemplateProblem(
+                    code="full-width-tag", part=label, paragraph=text,
+                    message=f"“{found.group()}”含有全角符号，nianbao 不会把它当作标签；"
+                            "请切换到英文输入法，改为半角的 {{ }} 或 {% %}")
+                break
+        for found in _SPACED_TAG.finditer(text):
+            word = found.group(1) or found.group(2)
+            opener = "{%" if found.group(1) else "{{"
+            yield TemplateProblem(
+                code="tag-with-space", part=label, paragraph=text,
+                message=f"“{opener} {word}”中间不能有空格，应写作“{opener}{word}”")
+        if len(_P_TAG.findall(text)) > 1:
+            yield TemplateProblem(
+                code="two-p-tags", part=label, paragraph=text,
+                message="同一段落里有两个 {%p … %} 标签；每个 {%p … %} 标签必须单独占一个段落")
+
+
+def _attribute_paths(ast: nodes.Template) -> Iterator[tuple[str, ...]]:
+    """``t3.r1.natural`` style paths (Getattr chains on a plain name) used in a template."""
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        path: list[str] = []
+        current: nodes.Node = node
+        while isinstance(current, nodes.Getattr | nodes.Getitem):
+            if isinstance(current, nodes.Getattr):
+                path.append(current.attr)
+            elif isinstance(current.arg, nodes.Const) and isinstance(current.arg.value, str):
+                path.append(current.arg.value)
+            else:
+                break
+            current = current.node
+        else:
+            if isinstance(current, nodes.Name):
+                yield (current.name, *reversed(path))
+
+
+def _missing_path(context: Mapping[str, object], path: tuple[str, ...]) -> str | None:
+    value: object = context
+    for depth, step in enumerate(path):
+        if not isinstance(value, Mapping):
+            return None  # a string or list: its methods are Jinja's business
+        if step not in value:
+            return ".".join(path[:depth + 1])
+        value = value[step]
+    return None
+
+
+def lint_template(path: Path | str,
+                  context: Mapping[str, object] | None = None) -> list[TemplateProblem]:
+    """Problems a template author should fix, in plain Chinese.  Never raises.
+
+    ``context`` is what nianbao will supply (default: the context of an all-zero
+    sample submission).  Checks: full-width ``｛｛ ｝｝``/``｛％``, ``{% tr``/``{% p``
+    with a space, two ``{%p`` in one paragraph, Jinja syntax errors (with the
+    paragraph), variables and table cells nianbao does not supply, and finally a
+    trial render with the sample data.
+    """
+    from nianbao.context import build_context, sample_submission
+
+    if context is None:
+        context = build_context(sample_submission())
+    name = str(path)
+    try:
+        files = _read_zip(Path(path).read_bytes(), name)
+    except OSError as exc:
+        return [TemplateProblem(code="unreadable", part="文件",
+                                message=f"无法读取模板：{exc.strerror or exc}")]
+    except TemplateError as exc:
+        return [TemplateProblem(code="unreadable", part="文件", message=str(exc))]
+    main = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _OFFICE_DOC), None)
+    if main is None or main not in files:
+        return [TemplateProblem(code="unreadable", part="文件",
+                                message="不是 Word 文档：找不到正文部分（word/document.xml）")]
+    sources: list[tuple[str, bytes]] = [("正文", files[main])]
+    folder, _, file = main.rpartition("/")
+    for kind, target in _rels(files, f"{folder}/_rels/{file}.rels"):
+        label = next((v for k, v in _PART_KINDS.items() if kind.endswith(k)), None)
+        if label and target in files:
+            sources.append((label, files[target]))
+
+    problems: list[TemplateProblem] = []
+    environment = make_environment()
+    seen: set[tuple[str, str]] = set()
+    for label, raw in sources:
+        try:
+            root = etree.fromstring(raw, _LOAD_PARSER)
+        except etree.XMLSyntaxError as exc:
+            problems.append(TemplateProblem(code="unreadable", part=label,
+                                            message=f"这一部分已损坏，无法读取（{exc}）"))
+            continue
+        problems += _paragraph_problems(label, root)
+        source = _mark_lines(_patch(etree.tostring(root, encoding="unicode")))
+        try:
+            ast = environment.parse(source)
+            environment.compile(ast)
+        except TemplateSyntaxError as exc:
+            lines = source.splitlines()
+            paragraph = ""
+            if exc.lineno and 0 < exc.lineno <= len(lines):
+                paragraph = _strip_tags(lines[exc.lineno - 1])
+            problems.append(TemplateProblem(code="syntax-error", part=label, paragraph=paragraph,
+                                            message=explain(exc)))
+            continue
+        for variable in sorted(meta.find_undeclared_variables(ast)):
+            if variable not in context and (label, variable) not in seen:
+                seen.add((label, variable))
+                problems.append(TemplateProblem(
+                    code="unknown-variable", part=label,
+                    message=f"模板使用了变量“{variable}”，但 nianbao 不提供它"
+                            f"（可用的变量：{_known(context)}）"))
+        for attr_path in _attribute_paths(ast):
+            missing = _missing_path(context, attr_path) if attr_path[0] in context else None
+            if missing and (label, missing) not in seen:
+                seen.add((label, missing))
+                problems.append(TemplateProblem(
+                    code="unknown-variable", part=label,
+                    message=f"模板使用了“{missing}”，但 nianbao 不提供它（检查表格键名的拼写）"))
+    if not problems:
+        try:
+            Template.from_bytes(Path(path).read_bytes(), name=name).render(context)
+        except TemplateError as exc:
+            problems.append(TemplateProblem(code="render-failed", part="全文",
+                                            message=f"用示例数据试生成失败：{exc}"))
+        except OSError as exc:
+            problems.append(TemplateProblem(code="unreadable", part="文件",
+                                            message=f"无法读取模板：{exc.strerror or exc}"))
+    return problems
+
+
+def _known(context: Mapping[str, object]) -> str:
+    return "、".join(sorted(context))
