@@ -89,6 +89,13 @@ def precheck(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Finding | Non
                              f"这是{kind}格式的文件，无法读取。请用 Excel 或 WPS 打开，"
                              "“另存为”Excel 工作簿（*.xlsx）后重新报送。")
     if not head.startswith(ZIP_MAGIC):
+        with path.open("rb") as fh:
+            start = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
+            return _file_finding(
+                "file-not-xlsx",
+                "这是网页（HTML/XML）格式的文件，只是扩展名像 Excel，常见于从业务系统“导出 Excel”。"
+                "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx），或改用下发的填报表填写。")
         if suffix in (".xls", ".et"):
             hint = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）。"
         else:
@@ -107,6 +114,10 @@ def precheck(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Finding | Non
             "file-too-large",
             f"文件解压后过大（{unpacked / 1048576:.0f} MB），不像是填报表，已拒绝读取。")
     if "xl/workbook.xml" not in names:
+        if "mimetype" in names and "content.xml" in names:
+            return _file_finding("file-not-xlsx",
+                                 "这是 ODS（OpenDocument 表格）格式的文件，只是扩展名改成了 .xlsx。"
+                                 "请用 WPS 或 LibreOffice 打开后“另存为”Excel 工作簿（*.xlsx）再报送。")
         if "word/document.xml" in names:
             return _file_finding("file-not-xlsx",
                                  "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。")
@@ -280,6 +291,10 @@ def _scan_package(path: Path) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
         return scans, copy
 
 
+class SheetUnreadable(Exception):
+    """One sheet of an otherwise well-formed package cannot be parsed."""
+
+
 def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
     scans, copy = _scan_package(path)
     wb = (CalamineWorkbook.from_filelike(copy) if copy is not None
@@ -289,8 +304,11 @@ def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
         visible = {m.name: str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)
                    for m in wb.sheets_metadata}
         for name in wb.sheet_names:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
+            try:
+                sheet = wb.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+            except Exception as exc:  # noqa: BLE001 - calamine's errors have no common base
+                raise SheetUnreadable(name) from exc
             scan = scans.get(name)
             if scan:
                 _overlay(rows, scan)
@@ -426,6 +444,14 @@ def _min_score(table: Table) -> int:
     return max(1, (labels + 1) // 2)
 
 
+def _merged_into(grid: SheetGrid, r: int, c: int) -> str | None:
+    """The merged range (A1:B2) that covers (r, c) without starting there, if any."""
+    for (r0, c0), (r1, c1) in grid.merged.items():
+        if r0 <= r <= r1 and c0 <= c <= c1 and (r0, c0) != (r, c):
+            return f"{a1(r0 + 1, c0 + 1)}:{a1(r1 + 1, c1 + 1)}"
+    return None
+
+
 def _raw(grid: SheetGrid, pos: tuple[int, int] | None) -> object:
     return None if pos is None else grid.get(*pos)
 
@@ -458,6 +484,10 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
         return ReadResult(None, [bad])
     try:
         grids, scans = _load(path)
+    except SheetUnreadable as exc:
+        return ReadResult(None, [_file_finding(
+            "file-corrupt", f"文件已损坏：工作表“{exc}”无法读取。请用 Excel 或 WPS 打开后重新保存再报送；"
+                            "如果打不开，请重新填报。")])
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return ReadResult(None, [_file_finding(
@@ -600,7 +630,16 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                                 "合计公式可能被改坏了；nianbao 按各分项重新计算，不使用此单元格。"))
                 continue
             values[key] = parsed.value
-            for issue in parsed.issues:
+            if (merged_into := _merged_into(best, r, c)) is not None:
+                findings.append(Finding(
+                    code="input-merged", severity=Severity.ERROR, sheet=best.name, cell=address,
+                    key=key, message=f"“{cell.label}”所在的单元格 {address} 被合并进了 {merged_into}，"
+                                     "其中的数字无法读取（已按空白处理）。请取消合并，逐格填写。"))
+                continue
+            issues = parsed.issues
+            if parsed.value is None:  # an error: how the text was read no longer matters
+                issues = tuple(i for i in issues if i is not Issue.TEXT_NUMBER)
+            for issue in issues:
                 finding = _value_finding(issue, best.name, address, cell.label, parsed.shown,
                                          settings)
                 (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(finding)

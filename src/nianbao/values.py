@@ -64,6 +64,8 @@ class Parsed:
 def shown(raw: object) -> str:
     if raw is None:
         return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"  # as Excel and WPS show it
     if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
         return str(int(raw))
     return str(raw)

@@ -1,0 +1,124 @@
+"""The bad-input corpus: every way a user can break a workbook gives its own clear finding.
+
+The files in tests/fixtures/bad/ and their expected findings (expected.json) are made
+by tests/make_bad_corpus.py; see its docstring for how to regenerate them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nianbao.check import check_file, collect
+from nianbao.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_bad_corpus  # noqa: E402 - the generator lives beside the tests
+
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "bad"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+CASES = EXPECTED["cases"]
+SETTINGS = Settings(expected_year=EXPECTED["year"])
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# check.py's last line of defence: seeing it means the reader raised, which it must not
+LAST_RESORT = "file-unreadable"
+
+
+def test_corpus_has_forty_distinct_bad_inputs() -> None:
+    bad = [c for c in CASES if c["kind"] != "tolerated"]
+    names = [c["file"] for c in CASES]
+
+    assert len(bad) >= 40
+    assert len(set(names)) == len(names)
+    assert all(c["expect"] for c in bad)
+    on_disk = {p.name for p in CORPUS.iterdir() if p.name != "expected.json"}
+    assert on_disk == set(names)
+
+
+def test_corpus_expected_json_matches_generator() -> None:
+    made = make_bad_corpus.cases()
+
+    assert make_bad_corpus.expected_json(made) == (CORPUS / "expected.json").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_corpus_case_gives_its_finding(case: dict) -> None:
+    report = check_file(CORPUS / case["file"], SETTINGS)
+
+    got = {(f.code, f.sheet, f.cell) for f in report.findings}
+    for want in case["expect"]:
+        assert (want["code"], want["sheet"], want["cell"]) in got, report.findings
+    assert report.valid is case["valid"]
+    if case["kind"] == "tolerated":
+        assert report.findings == ()
+    assert LAST_RESORT not in {f.code for f in report.findings}
+    for finding in report.findings:
+        assert CHINESE.search(finding.message), finding
+        assert "Traceback" not in finding.message
+        if finding.cell:
+            assert finding.sheet, finding
+
+
+def test_corpus_one_value_problem_one_finding() -> None:
+    """A cell with a wrong value gives exactly one finding about that cell."""
+    for case in CASES:
+        if case["kind"] != "value" or not case["expect"][0]["cell"]:
+            continue
+        want = case["expect"][0]
+        report = check_file(CORPUS / case["file"], SETTINGS)
+
+        same_cell = [f for f in report.findings
+                     if (f.sheet, f.cell) == (want["sheet"], want["cell"])]
+        assert len(same_cell) == 1, (case["file"], same_cell)
+
+
+def test_corpus_whole_folder_in_one_check_call() -> None:
+    """One process over the whole folder: the batch goes on past every bad file.
+
+    A subprocess, not CliRunner: one case used to abort the interpreter itself
+    (calamine allocating 512 GB for a cell in XFD1048576), which no try/except sees.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "nianbao", "check", str(CORPUS), "--json",
+         "--year", str(EXPECTED["year"])],
+        capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    reports = json.loads(result.stdout)
+    assert sorted(Path(r["file"]).name for r in reports) == sorted(c["file"] for c in CASES)
+    assert all(r["findings"] or r["valid"] for r in reports)
+    codes = {f["code"] for r in reports for f in r["findings"]}
+    assert LAST_RESORT not in codes
+
+
+def test_corpus_text_lines_name_file_sheet_and_cell() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "nianbao", "check", str(CORPUS), "--year",
+         str(EXPECTED["year"])], capture_output=True, text=True, timeout=300)
+
+    lines = result.stdout.splitlines()
+    line = next(x for x in lines if "v01-text-in-count.xlsx" in x)
+    assert line.startswith(str(CORPUS / "v01-text-in-count.xlsx").removeprefix(
+        str(Path.cwd()) + "/") + ":表三 依申请公开!D6: 错误 [not-a-number] ")
+    assert all(any(c["file"] in x for x in lines) for c in CASES if c["expect"])
+
+
+def test_corpus_scan_picks_up_every_file() -> None:
+    assert {p.name for p in collect([CORPUS])} == {c["file"] for c in CASES}
+
+
+def test_corpus_generator_is_reproducible(tmp_path: Path) -> None:
+    make_bad_corpus.generate(tmp_path, only_reproducible=True)
+
+    for case in CASES:
+        if case["external"]:
+            continue
+        assert (tmp_path / case["file"]).read_bytes() == (CORPUS / case["file"]).read_bytes(), \
+            case["file"]
