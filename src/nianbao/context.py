@@ -152,3 +152,15 @@ def sample_submission(spec: FormatSpec = DEFAULT_FORMAT) -> Submission:
     narrative = {s.id: ("示例段落。",) for s in spec.sections if s.narrative}
     return Submission(agency="示例单位", code="000", year=spec.first_year, format_id=spec.id,
                       values=values, narrative=narrative, members=("示例成员单位",))
+
+
+def context_value(context: dict[str, object], key: str) -> str:
+    """The display string of a schema key (``"t3.r1.natural"``) in a built context."""
+    node: object = context
+    for part in key.split("."):
+        if not isinstance(node, dict):
+            raise KeyError(key)
+        node = node[part]
+    if not isinstance(node, str):
+        raise KeyError(key)
+    return node

@@ -542,6 +542,7 @@ def lint_template(path: Path | str,
                                             message=f"这一部分已损坏，无法读取（{exc}）"))
             continue
         problems += _paragraph_problems(label, root)
+        texts = ["".join(t.text or "" for t in p.iter(f"{_W}t")) for p in root.iter(f"{_W}p")]
         source = _mark_lines(_patch(etree.tostring(root, encoding="unicode")))
         try:
             ast = environment.parse(source)
@@ -558,7 +559,7 @@ def lint_template(path: Path | str,
             if variable not in context and (label, variable) not in seen:
                 seen.add((label, variable))
                 problems.append(TemplateProblem(
-                    code="unknown-variable", part=label,
+                    code="unknown-variable", part=label, paragraph=_containing(texts, variable),
                     message=f"模板使用了变量“{variable}”，但 nianbao 不提供它"
                             f"（可用的变量：{_known(context)}）"))
         for attr_path in _attribute_paths(ast):
@@ -567,6 +568,7 @@ def lint_template(path: Path | str,
                 seen.add((label, missing))
                 problems.append(TemplateProblem(
                     code="unknown-variable", part=label,
+                    paragraph=_containing(texts, missing.rsplit(".", 1)[-1]),
                     message=f"模板使用了“{missing}”，但 nianbao 不提供它（检查表格键名的拼写）"))
     if not problems:
         try:
@@ -578,6 +580,14 @@ def lint_template(path: Path | str,
             problems.append(TemplateProblem(code="unreadable", part="文件",
                                             message=f"无法读取模板：{exc.strerror or exc}"))
     return problems
+
+
+def _containing(texts: list[str], word: str) -> str:
+    """The first paragraph that mentions ``word`` inside a tag, for pointing at it."""
+    for text in texts:
+        if word in text and ("{{" in text or "{%" in text):
+            return text
+    return ""
 
 
 def _known(context: Mapping[str, object]) -> str:

@@ -1,0 +1,121 @@
+"""render_html: a self-contained page or fragment with the official tables, all text escaped."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from nianbao.context import build_context, format_value
+from nianbao.html import render_html
+from nianbao.layout import Role, section_grid
+from nianbao.schema import GB2021
+from word_helpers import full_submission
+
+
+class _Tables(HTMLParser):
+    """Collects tables as rows of (tag, text, rowspan, colspan), and all paragraph texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[tuple[str, str, int, int]]]] = []
+        self.paragraphs: list[str] = []
+        self.headings: list[str] = []
+        self._cell: list[object] | None = None
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = [tag, "", int(attrs.get("rowspan", 1)), int(attrs.get("colspan", 1))]
+        elif tag in ("p", "h1", "h2"):
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(tuple(self._cell))  # type: ignore[arg-type]
+            self._cell = None
+        elif tag == "p" and self._text is not None:
+            self.paragraphs.append("".join(self._text))
+            self._text = None
+        elif tag in ("h1", "h2") and self._text is not None:
+            self.headings.append("".join(self._text))
+            self._text = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1] += data  # type: ignore[operator]
+        elif self._text is not None:
+            self._text.append(data)
+
+
+def _parse(html: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def test_render_html_is_a_page_with_title_and_headings():
+    sub = full_submission(1, agency="获嘉县民政局", year=2021)
+
+    html = render_html(sub)
+
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<meta charset="utf-8">' in html
+    parsed = _parse(html)
+    assert parsed.headings[0] == "获嘉县民政局2021年政府信息公开工作年度报告"
+    assert parsed.headings[1:] == [s.heading for s in GB2021.sections]
+    assert parsed.paragraphs[0] == "本报告中所列数据统计期限为2021年1月1日至12月31日。"
+    assert "总体情况第一段。" in parsed.paragraphs
+
+
+def test_render_html_fragment_has_no_page_wrapper():
+    html = render_html(build_context(full_submission(1)), fragment=True)
+
+    assert html.startswith("<article>") and "<html" not in html and "<style" not in html
+
+
+def test_render_html_tables_follow_the_layout_grid_with_spans():
+    sub = full_submission(4)
+
+    parsed = _parse(render_html(sub))
+
+    sections = [s for s in GB2021.sections if s.tables]
+    assert len(parsed.tables) == len(sections)
+    for section, table in zip(sections, parsed.tables, strict=True):
+        grid = section_grid(section)
+        expected = [[("td" if b.role in (Role.VALUE, Role.LABEL) else "th",
+                      format_value(sub.values[b.key]) if b.role is Role.VALUE else b.text,
+                      b.rowspan, b.colspan) for b in row] for row in grid.rows()]
+        assert table == expected
+
+
+def test_render_html_table_three_spans():
+    parsed = _parse(render_html(full_submission(1)))
+
+    cells = {c[1]: c for row in parsed.tables[1] for c in row}
+    assert cells["申请人情况"][3] == 7
+    assert cells["法人或其他组织"][3] == 5
+    assert cells["自然人"][2] == 2
+    assert cells["三、本年度办理结果"][2] == 22
+
+
+def test_render_html_escapes_every_text():
+    sub = full_submission(1, agency='A&B<script>alert("x")</script>',
+                          narrative={"s1": ("<b>粗体</b> & {{ x }}",)}, members=("<甲>",))
+
+    html = render_html(sub)
+
+    assert "<script>" not in html and "<b>" not in html
+    assert "A&amp;B&lt;script&gt;" in html
+    parsed = _parse(html)
+    assert "<b>粗体</b> & {{ x }}" in parsed.paragraphs
+    assert "本报告汇总了以下单位的数据：<甲>。" in parsed.paragraphs
+
+
+def test_render_html_draft_marker():
+    assert "草稿" in render_html(build_context(full_submission(1), draft=True))
+    assert "草稿" not in render_html(build_context(full_submission(1)))
