@@ -122,3 +122,35 @@ def test_corpus_generator_is_reproducible(tmp_path: Path) -> None:
             continue
         assert (tmp_path / case["file"]).read_bytes() == (CORPUS / case["file"]).read_bytes(), \
             case["file"]
+
+
+# ------------------------------------------------ what calamine does not tell the reader
+
+def test_corpus_scan_sheet_xml_sees_errors_formulas_and_far_cells() -> None:
+    from nianbao.reader import MAX_ROWS, scan_sheet_xml
+
+    xml = (b'<x:worksheet xmlns:x="main"><x:sheetData>'
+           b'<x:row r="2"><x:c r="A2" t="e"><x:v>#N/A</x:v></x:c>'
+           b'<x:c r="B2"><x:f>A2*2</x:f><x:v></x:v></x:c>'
+           b'<x:c r="C2"><x:f t="shared" si="0"/><x:v>3</x:v></x:c>'
+           b'<x:c r="D2" s="4"/></x:row>'
+           b'<x:row r="' + str(MAX_ROWS + 1).encode() + b'"><x:c><x:v>1</x:v></x:c></x:row>'
+           b'<row r="3"><c r="XFD3" t="inlineStr"><is><t>x</t></is></c></row>'
+           b"</x:sheetData></x:worksheet>")
+
+    scan = scan_sheet_xml(xml)
+
+    assert scan.errors == {(1, 0): "#N/A"}
+    assert scan.uncalculated == {(1, 1): "A2*2"}
+    assert sorted(scan.far) == [(2, 16383), (MAX_ROWS, 0)]
+    assert scan.trimmed is not None and b"XFD3" not in scan.trimmed
+    assert b'<x:c r="A2"' in scan.trimmed
+
+
+def test_corpus_scan_sheet_xml_leaves_a_normal_sheet_alone() -> None:
+    from nianbao.reader import scan_sheet_xml
+
+    scan = scan_sheet_xml(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+                          b"</sheetData></worksheet>")
+
+    assert (scan.errors, scan.uncalculated, scan.far, scan.trimmed) == ({}, {}, [], None)
