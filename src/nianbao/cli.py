@@ -228,3 +228,6 @@ def template_check_cmd(path: Path) -> None:
         click.echo(f"模板有 {len(problems)} 处问题，请修改后再生成报告。")
         sys.exit(EXIT_FINDINGS)
     click.echo("模板检查通过。")
+
+from nianbao.cli_cycle import register as _register_cycle  # noqa: E402
+_register_cycle(main)

@@ -1,0 +1,290 @@
+"""The 汇总: units' tables summed cell by cell, checked again, and written like a unit's form.
+
+FORMAT.md §2.5: every input cell is summed (万元 as Decimal, never float), the
+totals are recomputed from the schema's formulas, and every check runs on the
+sum.  The 汇总 workbook is an intake workbook (so it reads back like any other,
+e.g. as next year's ``--previous``) plus a sheet listing the included units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from nianbao.atomic import atomic_write
+from nianbao.config import ALL_SCOPE, CycleError
+from nianbao.intake import IntakeData, build_workbook
+from nianbao.layout import META_SHEET, workbook_layout
+from nianbao.model import Finding, Submission, Value
+from nianbao.previous import SUMMARY_CODE, SUMMARY_FOLDER, PreviousData, cross_year_findings
+from nianbao.roster import Roster, Unit, fold_name
+from nianbao.rules import Where, validate
+from nianbao.schema import DEFAULT_FORMAT, FormatSpec, ValueType
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.status import Board
+from nianbao.workspace import safe_name
+
+MEMBERS_SHEET = "汇总单位"
+# The key figures listed per unit on the members sheet: (heading, keys summed).
+KEY_FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("本年新收申请", ("t3.r1.total",)),
+    ("上年结转申请", ("t3.r2.total",)),
+    ("予以公开", ("t3.r3_1.total",)),
+    ("结转下年度", ("t3.r4.total",)),
+    ("行政复议", ("t4.rv_total",)),
+    ("行政诉讼", ("t4.ld_total", "t4.la_total")),
+    ("收费金额（万元）", ("t2_8.fees.amount",)),
+)
+
+
+class ScopeError(CycleError):
+    """A scope entry names neither a unit nor a level of the roster."""
+
+
+def _add(a: Value | None, b: Value | None) -> Value | None:
+    if a is None or b is None:
+        return None
+    return a + b
+
+
+def recompute(values: dict[str, Value | None], spec: FormatSpec = DEFAULT_FORMAT) -> None:
+    """Fill every computed cell from its formula (in place), in dependency order."""
+    formulas = spec.formulas
+    pending = list(spec.computed_keys)
+    while pending:
+        ready = [k for k in pending if all(p in values for p in formulas[k].parts)]
+        if not ready:  # cannot happen with a well-formed spec
+            raise ValueError(f"circular formulas: {pending}")
+        for key in ready:
+            total: Value | None = 0
+            for part in formulas[key].parts:
+                total = _add(total, values[part])
+            values[key] = total
+            pending.remove(key)
+
+
+def aggregate(subs: Sequence[Submission], *, agency: str = "汇总", code: str = SUMMARY_CODE,
+              year: int | None = None, level: str = "",
+              spec: FormatSpec = DEFAULT_FORMAT) -> Submission:
+    """The cell-by-cell sum of ``subs``; ``members`` lists the units' names in order.
+
+    A cell that could not be read in some member stays ``None`` in the sum (the
+    checks then report it) rather than being silently taken as 0.
+    """
+    values: dict[str, Value | None] = {}
+    for key in spec.input_keys:
+        zero: Value = Decimal(0) if spec.cells[key].type is ValueType.AMOUNT else 0
+        total: Value | None = zero
+        for sub in subs:
+            total = _add(total, sub.values.get(key))
+        values[key] = total
+    recompute(values, spec)
+    years = {s.year for s in subs if s.year}
+    return Submission(agency=agency, code=code, year=year or (years.pop() if len(years) == 1 else None),
+                      level=level, format_id=spec.id, values=values,
+                      members=tuple(s.agency for s in subs))
+
+
+def key_figures(sub: Submission) -> list[Value | None]:
+    out: list[Value | None] = []
+    for _, keys in KEY_FIGURES:
+        total: Value | None = 0
+        for key in keys:
+            total = _add(total, sub.values.get(key))
+        out.append(total)
+    return out
+
+
+def layout_where(spec: FormatSpec = DEFAULT_FORMAT) -> Where:
+    """Positions of every cell in the intake layout, for findings on a 汇总."""
+    layout = workbook_layout(spec)
+    info_sheet = spec.sheet_name("info")
+    return Where(cells={k: layout.cell(k) for k in spec.cells},
+                 info={f: (info_sheet, layout.info_cell(f)) for f in layout.info_rows})
+
+
+def check_aggregate(sub: Submission, settings: Settings = DEFAULT_SETTINGS,
+                    spec: FormatSpec = DEFAULT_FORMAT) -> list[Finding]:
+    """Every check of a unit's form, run on the sum (narrative checks included)."""
+    return validate(sub, layout_where(spec), settings=settings, spec=spec)
+
+
+def resolve_scope(roster: Roster, scope: Sequence[str]) -> tuple[Unit, ...]:
+    """The units a scope names: codes, full names or levels; empty or 全部/全县: every unit."""
+    tokens = [t.strip() for t in scope if t.strip()]
+    if not tokens or any(t in ALL_SCOPE for t in tokens):
+        return roster.units
+    chosen: dict[str, Unit] = {}
+    unknown: list[str] = []
+    for token in tokens:
+        hits = [u for u in roster if fold_name(u.level) == fold_name(token)
+                or fold_name(u.level).startswith(fold_name(token))]
+        unit = roster.by_code(token) or roster.by_name(token)
+        if unit is not None:
+            hits.append(unit)
+        if not hits:
+            unknown.append(token)
+        for u in hits:
+            chosen[u.code] = u
+    if unknown:
+        levels = "、".join(roster.levels) or "（名单中没有填写层级）"
+        raise ScopeError(f"汇总范围中的“{'、'.join(unknown)}”既不是名单中的单位编码或名称，也不是层级。"
+                         f"名单中的层级有：{levels}。")
+    return tuple(u for u in roster if u.code in chosen)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberRow:
+    """One line of the members sheet: an included unit, or an excluded one with the reason."""
+
+    unit: Unit
+    submission: Submission | None = None
+    file: str = ""
+    reason: str = ""  # why it is not included (empty: included)
+
+
+def write_summary_workbook(path: Path, sub: Submission, rows: Sequence[MemberRow], *,
+                           fee_decimals: int = 4, spec: FormatSpec = DEFAULT_FORMAT) -> Path:
+    """The 汇总 as an intake workbook plus the 汇总单位 sheet; written atomically."""
+    wb = build_workbook(IntakeData(agency=sub.agency, code=sub.code, year=sub.year,
+                                   level=sub.level, values=dict(sub.values),
+                                   narrative=dict(sub.narrative)),
+                        spec=spec, fee_decimals=fee_decimals)
+    ws = wb.create_sheet(MEMBERS_SHEET)
+    _members_sheet(ws, sub, rows)
+    wb.move_sheet(ws, offset=wb.sheetnames.index(META_SHEET) - wb.sheetnames.index(MEMBERS_SHEET))
+    with atomic_write(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
+    bold = Font(name="宋体", size=10, bold=True)
+    head = ["序号", "单位编码", "单位名称", "层级", "报送文件", *(h for h, _ in KEY_FIGURES)]
+    ws.append([f"{sub.agency} {sub.year or ''}年度 纳入汇总的单位及主要数据"])
+    ws.append(head)
+    included = [r for r in rows if not r.reason and r.submission is not None]
+    for i, row in enumerate(included, 1):
+        assert row.submission is not None
+        ws.append([i, row.unit.code, row.unit.name, row.unit.level, row.file,
+                   *(_cell(v) for v in key_figures(row.submission))])
+    ws.append(["", "", f"合计（{len(included)} 个单位）", "", "",
+               *(_cell(v) for v in key_figures(sub))])
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    excluded = [r for r in rows if r.reason]
+    if excluded:
+        ws.append([])
+        ws.append([f"未纳入汇总的单位（{len(excluded)} 个）"])
+        ws.append(["序号", "单位编码", "单位名称", "层级", "原因"])
+        for i, row in enumerate(excluded, 1):
+            ws.append([i, row.unit.code, row.unit.name, row.unit.level, row.reason])
+    for cell in ws[2]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws["A1"].font = Font(name="黑体", size=12)
+    for letter, width in zip("ABCDEFGHIJKL", (6, 12, 30, 12, 30, 12, 12, 10, 12, 10, 10, 14)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A3"
+
+
+def _cell(value: Value | None) -> int | float | str | None:
+    if isinstance(value, Decimal):
+        return float(value)  # openpyxl stores numbers as floats; the digits are kept
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummaryResult:
+    """The 汇总 made by :func:`make_summary` and where it was written."""
+
+    submission: Submission
+    rows: tuple[MemberRow, ...]
+    findings: tuple[Finding, ...]
+    workbook: Path
+    report: Path | None = None
+    note: str = ""  # why no Word report was written, if none was
+
+    @property
+    def included(self) -> tuple[MemberRow, ...]:
+        return tuple(r for r in self.rows if not r.reason)
+
+    @property
+    def excluded(self) -> tuple[MemberRow, ...]:
+        return tuple(r for r in self.rows if r.reason)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    def to_dict(self, base: Path | None = None) -> dict[str, object]:
+        from nianbao.status import display
+
+        return {
+            "name": self.submission.agency, "year": self.submission.year,
+            "included": [r.unit.code for r in self.included],
+            "excluded": [{"code": r.unit.code, "name": r.unit.name, "reason": r.reason}
+                         for r in self.excluded],
+            "findings": [f.to_dict() for f in self.findings],
+            "workbook": display(self.workbook, base),
+            "report": display(self.report, base) if self.report else None,
+            "note": self.note,
+            "figures": {h: (str(v) if isinstance(v, Decimal) else v) for (h, _), v
+                        in zip(KEY_FIGURES, key_figures(self.submission), strict=True)},
+        }
+
+
+Renderer = Callable[[Submission, Path, bool], None]  # (summary, out_path, draft)
+
+
+def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year: int,
+                 scope: Sequence[str] = (), settings: Settings = DEFAULT_SETTINGS,
+                 previous: PreviousData | None = None, render: Renderer | None = None,
+                 spec: FormatSpec = DEFAULT_FORMAT) -> SummaryResult:
+    """Sum the units in ``scope`` that passed, check the sum, write the workbook and report.
+
+    Units in scope that have not reported or have errors are left out and listed
+    with the reason; the report is then rendered as a draft.
+    """
+    units = resolve_scope(roster, scope)
+    status_of = {s.unit.code: s for s in board.units}
+    rows: list[MemberRow] = []
+    for unit in units:
+        status = status_of[unit.code]
+        report = status.report
+        if status.state.done and report is not None and report.submission is not None:
+            rows.append(MemberRow(unit=unit, submission=report.submission, file=report.file.name))
+        else:
+            rows.append(MemberRow(unit=unit, reason=status.label))
+    members = [r.submission for r in rows if r.submission is not None]
+    summary = aggregate(members, agency=name, year=year, spec=spec)
+    summary = replace(summary, narrative={"s1": (
+        f"本报告汇总了{name}{len(members)}个单位{year}年度政府信息公开工作的统计数据，"
+        "纳入汇总的单位见附表。",), "s5": (), "s6": ()})
+    findings = check_aggregate(summary, settings, spec)
+    if previous is not None and previous.summary is not None:
+        findings += cross_year_findings(summary, previous.summary, settings=settings, spec=spec)
+    label = "" if not scope or any(t in ALL_SCOPE for t in scope) else "（" + "、".join(scope) + "）"
+    folder = outputs / SUMMARY_FOLDER
+    stem = f"{name}{label}{year}年政府信息公开工作年度报告"
+    workbook = write_summary_workbook(folder / safe_name(f"{stem}汇总数据", ".xlsx"), summary, rows,
+                                      fee_decimals=settings.fee_decimals, spec=spec)
+    report: Path | None = None
+    note = ""
+    if not members:
+        note = "没有可汇总的单位（范围内的单位都未报送或数据有误），未生成汇总报告。"
+    elif render is None:
+        note = "未生成汇总报告（报告生成模块不可用）。"
+    else:
+        draft = bool(len(members) < len(rows)
+                     or any(f.severity == "error" for f in findings))
+        report = folder / safe_name(stem + ("（草稿）" if draft else ""), ".docx")
+        render(summary, report, draft)
+    return SummaryResult(submission=summary, rows=tuple(rows), findings=tuple(findings),
+                         workbook=workbook, report=report, note=note)

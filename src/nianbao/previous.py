@@ -1,0 +1,150 @@
+"""Last year's data and the cross-year checks (FORMAT.md §2.4 W_XYEAR_*).
+
+``--previous`` may name last year's workspace, its 汇总 workbook, or a folder of
+last year's workbooks.  Units are found by code, then by name.  The findings are
+anchored on this year's cell and name both years' values and files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao.check import collect
+from nianbao.config import CONFIG_NAME, CycleError, load_config
+from nianbao.layout import workbook_layout
+from nianbao.model import Finding, Severity, Submission
+from nianbao.reader import read_workbook
+from nianbao.roster import fold_name
+from nianbao.schema import DEFAULT_FORMAT, FormatSpec
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+
+SUMMARY_CODE = "SUMMARY"  # the code written into a 汇总 workbook's metadata
+SUMMARY_FOLDER = "汇总"  # under outputs/
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreviousData:
+    """Last year's submissions, by code and by name; ``summary`` is last year's 汇总."""
+
+    source: Path
+    by_code: Mapping[str, Submission] = field(default_factory=dict)
+    by_name: Mapping[str, Submission] = field(default_factory=dict)
+    summary: Submission | None = None
+
+    def find(self, code: str, names: Iterable[str]) -> Submission | None:
+        """Last year's submission of a unit: by code, then by any of its names."""
+        if code and code in self.by_code:
+            return self.by_code[code]
+        for name in names:
+            got = self.by_name.get(fold_name(name))
+            if got is not None:
+                return got
+        return None
+
+    def __len__(self) -> int:
+        return len(self.by_code) + len(self.by_name)
+
+
+def load_previous(path: Path, settings: Settings = DEFAULT_SETTINGS) -> PreviousData:
+    """Read last year's data.  Unreadable workbooks are skipped (they were checked last year).
+
+    Raises :class:`~nianbao.config.CycleError` when ``path`` does not exist.
+    """
+    if not path.exists():
+        raise CycleError(f"找不到上年数据：{path}")
+    files: list[Path]
+    if path.is_dir() and (path / CONFIG_NAME).is_file():
+        config = load_config(path / CONFIG_NAME)
+        assert config is not None
+        files = collect([config.inputs]) if config.inputs.is_dir() else []
+        summary_dir = config.outputs / SUMMARY_FOLDER
+        if summary_dir.is_dir():
+            files += collect([summary_dir])
+    else:
+        files = collect([path])
+    # A year other than the one in the file is fine here: it is last year's data.
+    read_settings = Settings(fee_decimals=settings.fee_decimals, fee_max=settings.fee_max)
+    by_code: dict[str, tuple[float, Submission]] = {}
+    by_name: dict[str, tuple[float, Submission]] = {}
+    summary: tuple[float, Submission] | None = None
+    for file in files:
+        result = read_workbook(file, read_settings)
+        sub = result.submission
+        if sub is None:
+            continue
+        mtime = file.stat().st_mtime
+        code = result.meta.get("agency_code") or sub.code
+        if code == SUMMARY_CODE:
+            if summary is None or mtime > summary[0]:
+                summary = (mtime, sub)
+            continue
+        for table, key in ((by_code, code), (by_name, fold_name(sub.agency))):
+            if key and (key not in table or mtime > table[key][0]):  # newest file wins
+                table[key] = (mtime, sub)
+    return PreviousData(source=path, by_code={k: v for k, (_, v) in by_code.items()},
+                        by_name={k: v for k, (_, v) in by_name.items()},
+                        summary=summary[1] if summary else None)
+
+
+def _where(key: str, spec: FormatSpec) -> tuple[str, str]:
+    return workbook_layout(spec).cell(key)
+
+
+def _file(sub: Submission) -> str:
+    return sub.source.name if sub.source else "（文件不详）"
+
+
+def cross_year_findings(sub: Submission, last: Submission, *,
+                        settings: Settings = DEFAULT_SETTINGS,
+                        spec: FormatSpec = DEFAULT_FORMAT) -> list[Finding]:
+    """上年结转 = last year's 结转下年度 per column; 现行有效 = last + 制发 − 废止.
+
+    Cells are located with the intake layout (the positions of the forms nianbao
+    hands out).
+    """
+    findings: list[Finding] = []
+    this_year = f"{sub.year}年" if sub.year else "本年"
+    last_year = f"{last.year}年" if last.year else "上年"
+    t3 = spec.table("t3")
+    severity = Severity.ERROR if settings.carryover_error else Severity.WARNING
+    for column in t3.columns:
+        key, last_key = t3.key("r2", column.id), t3.key("r4", column.id)
+        now, before = sub.values.get(key), last.values.get(last_key)
+        if column.computed or now is None or before is None or now == before:
+            continue
+        sheet, cell = _where(key, spec)
+        last_sheet, last_cell = _where(last_key, spec)
+        findings.append(Finding(
+            code="xyear-carryover", severity=severity, sheet=sheet, cell=cell, key=key,
+            related=(f"{last_year}:{_file(last)}:{last_sheet}!{last_cell}",),
+            expected=before, actual=now,
+            message=(f"表三“二、上年结转政府信息公开申请数量”“{column.label}”列为 {now}，"
+                     f"但{last_year}报表“四、结转下年度继续办理”为 {before}（差 {now - before}）。"
+                     f"本年文件：{_file(sub)}；上年文件：{_file(last)}。请核对；"
+                     "如因机构改革等原因确实不同，请在第六部分说明。")))
+    t21 = spec.table("t2_1")
+    for row in t21.data_rows:
+        keys = {c.id: t21.key(row.id, c.id) for c in t21.columns}
+        issued, repealed, in_force = (sub.values.get(keys[c]) for c in
+                                      ("issued", "repealed", "in_force"))
+        before = last.values.get(keys["in_force"])
+        if None in (issued, repealed, in_force, before):
+            continue
+        assert issued is not None and repealed is not None and in_force is not None
+        assert before is not None
+        expected = before + issued - repealed
+        if in_force == expected:
+            continue
+        sheet, cell = _where(keys["in_force"], spec)
+        findings.append(Finding(
+            code="xyear-in-force", severity=Severity.WARNING, sheet=sheet, cell=cell,
+            key=keys["in_force"],
+            related=(f"{last_year}:{_file(last)}:{sheet}!{cell}",),
+            expected=expected, actual=in_force,
+            message=(f"“{row.label}”{this_year}现行有效件数为 {in_force}，按{last_year}现行有效 "
+                     f"{before} + 本年制发 {issued} − 本年废止 {repealed} 应为 {expected}。"
+                     f"本年文件：{_file(sub)}；上年文件：{_file(last)}。"
+                     "如有期满失效、修改等情况，请在报告中说明。")))
+    return findings

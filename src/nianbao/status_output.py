@@ -1,0 +1,268 @@
+"""The status board for people: a text table, status.xlsx, status.html, feedback texts, 催报名单."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from nianbao.atomic import atomic_write, write_text
+from nianbao.config import DATE_KEYS
+from nianbao.model import Finding, FileReport
+from nianbao.status import Board, State, UnitStatus, display
+from nianbao.workspace import safe_name
+
+STATE_COLOURS = {State.MISSING: "F4CCCC", State.UNREADABLE: "EA9999", State.ERRORS: "F9CB9C",
+                 State.WARNINGS: "FFF2CC", State.PASSED: "D9EAD3", State.BUILT: "B6D7A8"}
+FEEDBACK_FOLDER = "feedback"
+REMINDER_FILE = "催报名单.txt"
+
+
+def where_text(finding: Finding) -> str:
+    """``表三 依申请公开 D12`` for a cell, the sheet alone, or '' for a file-level finding."""
+    if finding.sheet and finding.cell:
+        return f"{finding.sheet} {finding.cell}"
+    return finding.sheet or ""
+
+
+# ------------------------------------------------------------------------- text
+
+def status_text(board: Board, base: Path | None = None) -> str:
+    """One line per unit, then the totals and the files that need a decision."""
+    lines = []
+    width = max((len(s.unit.name) for s in board.units), default=0)
+    for s in board.units:
+        file = display(s.match.file, base) if s.match else ""
+        name = s.unit.name + "　" * (width - len(s.unit.name))
+        lines.append(f"{s.unit.code}  {name}  {s.label}  {file}".rstrip())
+        lines += [f"    注意：{note}" for note in s.notes]
+    lines.append(board.totals_line())
+    lines += problem_lines(board, base)
+    return "\n".join(lines) + "\n"
+
+
+def problem_lines(board: Board, base: Path | None = None) -> list[str]:
+    """Files no unit claimed, and how to pin them."""
+    m = board.matching
+    lines: list[str] = []
+    for x in m.unmatched:
+        maybe = "，可能是：" + "、".join(u.name for u in x.candidates) if x.candidates else ""
+        lines.append(f"未识别：{display(x.file, base)}{maybe}")
+    for x in m.off_roster:
+        lines.append(f"名单外：{display(x.file, base)}：{x.off_roster}")
+    if m.unmatched or m.off_roster:
+        lines.append("如需把文件指定给某个单位，请在 nianbao.toml 的 [pins] 中加一行："
+                     "\"文件名.xlsx\" = \"单位编码\"。")
+    return lines
+
+
+# ------------------------------------------------------------------------- xlsx
+
+def write_status_xlsx(board: Board, path: Path, base: Path | None = None) -> Path:
+    """status.xlsx: 各单位状态 (one row per unit), 问题明细 (every finding), 未识别文件."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "各单位状态"
+    ws.append(["单位编码", "单位名称", "层级", "状态", "报送文件", "收到时间", "错误数", "警告数",
+               "识别方式", "备注"])
+    for s in board.units:
+        ws.append([s.unit.code, s.unit.name, s.unit.level, s.label,
+                   display(s.match.file, base) if s.match else "",
+                   s.received, s.errors, s.warnings, s.match.how.zh if s.match else "",
+                   "\n".join(s.notes)])
+        ws.cell(row=ws.max_row, column=4).fill = PatternFill("solid",
+                                                             fgColor=STATE_COLOURS[s.state])
+        if s.received:
+            ws.cell(row=ws.max_row, column=6).number_format = "yyyy-mm-dd hh:mm"
+    _finish(ws, (12, 30, 12, 18, 40, 17, 8, 8, 16, 60))
+    ws.append([])
+    ws.append([board.totals_line()])
+
+    detail = wb.create_sheet("问题明细")
+    detail.append(["单位编码", "单位名称", "文件", "工作表", "单元格", "规则代码", "级别", "说明"])
+    for s, report in _reports(board):
+        for f in report.findings:
+            detail.append([s.unit.code if s else "", s.unit.name if s else "",
+                           display(report.file, base), f.sheet or "", f.cell or "", f.code,
+                           f.severity.zh, f.message])
+    _finish(detail, (12, 30, 40, 18, 8, 22, 6, 100))
+
+    files = wb.create_sheet("未识别文件")
+    files.append(["文件", "类别", "说明"])
+    m = board.matching
+    for x in m.unmatched:
+        files.append([display(x.file, base), "未识别",
+                      "可能是：" + "、".join(u.name for u in x.candidates) if x.candidates else ""])
+    for x in m.off_roster:
+        files.append([display(x.file, base), "名单外", x.off_roster])
+    for x in m.conflicts:
+        files.append([display(x.file, base), "冲突", x.conflict])
+    _finish(files, (50, 10, 100))
+    with atomic_write(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def _reports(board: Board) -> Iterable[tuple[UnitStatus | None, FileReport]]:
+    for s in board.units:
+        if s.report is not None:
+            yield s, s.report
+    for x in (*board.matching.unmatched, *board.matching.off_roster):
+        yield None, x.report
+
+
+def _finish(ws: Worksheet, widths: tuple[int, ...]) -> None:
+    for i, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+
+
+# ------------------------------------------------------------------------- html
+
+_CSS = """
+body{font-family:"Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #999;padding:.25em .5em;
+vertical-align:top;font-size:14px}th{background:#ddebf7}caption{text-align:left;font-weight:bold}
+details{margin:.3em 0}.n{text-align:right}
+""" + "".join(f".s{i}{{background:#{c}}}" for i, c in enumerate(STATE_COLOURS.values()))
+
+
+def status_html(board: Board, base: Path | None = None) -> str:
+    """A self-contained page (inline CSS, no scripts): counts, units, findings, loose files."""
+    e = html.escape
+    states = list(State)
+    title = f"{board.year or ''}年度政府信息公开工作年度报告 报送情况"
+    out = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{e(title)}</h1><p>统计时间：{e(board.made.isoformat(sep=' '))}。"
+           f"{e(board.totals_line())}</p>",
+           "<table><tr>" + "".join(f"<th class=\"s{states.index(st)}\">{e(str(st))}</th>"
+                                   for st in State) + "</tr><tr>"
+           + "".join(f"<td class=\"n\">{n}</td>" for n in board.counts().values())
+           + "</tr></table>",
+           "<table><caption>各单位状态</caption><tr><th>单位编码</th><th>单位名称</th><th>状态</th>"
+           "<th>报送文件</th><th>收到时间</th><th>问题</th></tr>"]
+    for s in board.units:
+        file = e(display(s.match.file, base)) if s.match else ""
+        received = e(s.received.strftime("%Y-%m-%d %H:%M")) if s.received else ""
+        detail = ""
+        if s.report is not None and s.report.findings:
+            items = "".join(f"<li>{e(f.severity.zh)} {e(where_text(f))} [{e(f.code)}] "
+                            f"{e(f.message)}</li>" for f in s.report.findings)
+            detail = (f"<details><summary>{s.errors} 个错误，{s.warnings} 条警告</summary>"
+                      f"<ol>{items}</ol></details>")
+        notes = "".join(f"<div>注意：{e(n)}</div>" for n in s.notes)
+        out.append(f"<tr><td>{e(s.unit.code)}</td><td>{e(s.unit.name)}</td>"
+                   f"<td class=\"s{states.index(s.state)}\">{e(s.label)}</td><td>{file}</td>"
+                   f"<td>{received}</td><td>{detail}{notes}</td></tr>")
+    out.append("</table>")
+    loose = problem_lines(board, base)
+    if loose:
+        out.append("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
+                   + "</ul>")
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def write_status_html(board: Board, path: Path, base: Path | None = None) -> Path:
+    write_text(path, status_html(board, base))
+    return path
+
+
+# --------------------------------------------------------------- feedback, 催报
+
+def feedback_text(status: UnitStatus, year: int | None = None) -> str:
+    """What to tell one unit, in plain Chinese, ready to paste into email or WeChat."""
+    name = status.unit.name
+    what = f"{year}年度政府信息公开工作年度报告填报表" if year else "政府信息公开工作年度报告填报表"
+    report = status.report
+    if status.match is None or report is None:
+        return (f"{name}：\n尚未收到贵单位的{what}，请尽快填写下发的填报表并报送。\n")
+    received = status.received.strftime("%Y-%m-%d %H:%M") if status.received else "近日"
+    head = f"{name}：\n贵单位报送的《{status.match.file.name}》（{received} 收到）"
+    if status.state is State.UNREADABLE:
+        reasons = "\n".join(f"{i}. {f.message}" for i, f in enumerate(report.errors, 1))
+        return f"{head}无法读取：\n{reasons}\n请处理后重新报送。\n"
+    errors, warnings = report.errors, report.warnings
+    if not errors and not warnings:
+        return f"{head}已通过校验，无需修改。谢谢！\n"
+    lines = [head + "经校验，" + (f"有 {len(errors)} 处错误需要修改" if errors else "没有错误")
+             + (f"，{len(warnings)} 处提示请核实" if warnings else "") + "："]
+    if errors:
+        lines += ["", "一、需要修改："]
+        lines += [_item(i, f) for i, f in enumerate(errors, 1)]
+    if warnings:
+        lines += ["", ("二、" if errors else "一、") + "请核实（确认无误的可不修改）："]
+        lines += [_item(i, f) for i, f in enumerate(warnings, 1)]
+    lines += ["", "请在原填报表上修改后重新报送完整的文件（不要只发修改的部分，"
+                  "不要更改文件格式）。" if errors else "如无问题，无需重新报送。"]
+    return "\n".join(lines) + "\n"
+
+
+def _item(i: int, finding: Finding) -> str:
+    where = where_text(finding)
+    return f"{i}. " + (f"【{where}】" if where else "") + finding.message
+
+
+def feedback_name(status: UnitStatus) -> str:
+    return safe_name(f"{status.unit.code}_{status.unit.name}", ".txt")
+
+
+def write_feedback(board: Board, folder: Path) -> list[Path]:
+    """One feedback text per unit in ``folder`` (every unit, so the folder is never stale)."""
+    written = []
+    for status in board.units:
+        path = folder / feedback_name(status)
+        write_text(path, feedback_text(status, board.year))
+        written.append(path)
+    return written
+
+
+def reminder_text(board: Board, today: dt.date | None = None) -> str:
+    """催报名单: the units that have not reported, with contacts and a message to send."""
+    today = today or board.made.date()
+    missing = board.of(State.MISSING)
+    deadline = board.dates.get("deadline")
+    lines = [f"{board.year or ''}年度政府信息公开工作年度报告 催报名单（{today.isoformat()}）"]
+    for key, label in DATE_KEYS.items():
+        if key in board.dates:
+            lines.append(f"{label}：{board.dates[key].isoformat()}")
+    if deadline is not None:
+        days = (deadline - today).days
+        lines.append(f"距报送截止还有 {days} 天。" if days >= 0 else f"已超过报送截止 {-days} 天。")
+    if not missing:
+        lines.append("所有单位均已报送。")
+        return "\n".join(lines) + "\n"
+    lines.append(f"未报送单位共 {len(missing)} 个：")
+    for i, s in enumerate(missing, 1):
+        contact = "，".join(x for x in (s.unit.contact, s.unit.phone) if x)
+        lines.append(f"{i}. {s.unit.code} {s.unit.name}" + (f"（{contact}）" if contact else ""))
+    when = (f"于 {deadline.month}月{deadline.day}日前" if deadline and deadline >= today
+            else "尽快")
+    lines += ["", "通知参考文字：",
+              f"请尚未报送{board.year or ''}年度政府信息公开工作年度报告填报表的单位{when}"
+              "填写下发的填报表（.xlsx）并报送，逾期将予以通报。谢谢配合！"]
+    return "\n".join(lines) + "\n"
+
+
+def write_status_outputs(board: Board, outputs: Path, base: Path | None = None) -> dict[str, Path]:
+    """status.xlsx, status.html, feedback/*.txt and 催报名单.txt under ``outputs``."""
+    paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base),
+             "html": write_status_html(board, outputs / "status.html", base)}
+    write_feedback(board, outputs / FEEDBACK_FOLDER)
+    paths["feedback"] = outputs / FEEDBACK_FOLDER
+    reminder = outputs / REMINDER_FILE
+    write_text(reminder, reminder_text(board))
+    paths["reminder"] = reminder
+    return paths
