@@ -40,9 +40,11 @@ TEXT_WIDTH = 8844  # twips: 156 mm, the GB/T 9704 type area
 LINE_PITCH = 578  # twips: 28.9 pt, 22 lines in 225 mm
 BODY_SIZE = 32  # half-points: 3号 16 pt
 CHARS_PER_LINE = 28
-# Word's character grid: extra space per character in 1/4096 pt so that 28 characters
-# of the default 16 pt font fill the 156 mm line.
-CHAR_SPACE = round((TEXT_WIDTH / 20 / CHARS_PER_LINE - BODY_SIZE / 2) * 4096)
+# 28 characters of 16 pt do not fit 156 mm (27.6 do): body text is condensed by
+# 0.25 pt per character (w:spacing -5 twentieths), so exactly 28 fit.  This is used
+# instead of Word's character grid (docGrid charSpace), which LibreOffice lays out
+# with double-width cells.
+CONDENSE = -5
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member time: the same template builds the same bytes
 
@@ -87,14 +89,17 @@ STYLES_XML = f"""<w:styles {_W}>
 <w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/>
  <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
  <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="0"/></w:pPr>
- <w:rPr>{_fonts(HEITI)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
+ <w:rPr>{_fonts(HEITI)}<w:spacing w:val="{CONDENSE}"/><w:sz w:val="{BODY_SIZE}"/>
+  <w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/>
  <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
  <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="1"/></w:pPr>
- <w:rPr>{_fonts(KAITI)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
+ <w:rPr>{_fonts(KAITI)}<w:spacing w:val="{CONDENSE}"/><w:sz w:val="{BODY_SIZE}"/>
+  <w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="BodyText"><w:name w:val="Body Text"/>
  <w:basedOn w:val="Normal"/><w:qFormat/>
- <w:pPr><w:ind w:firstLine="640" w:firstLineChars="200"/></w:pPr></w:style>
+ <w:pPr><w:ind w:firstLine="640" w:firstLineChars="200"/></w:pPr>
+ <w:rPr><w:spacing w:val="{CONDENSE}"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Draft"><w:name w:val="草稿标记"/>
  <w:basedOn w:val="Normal"/><w:pPr>{_NO_INDENT}<w:jc w:val="right"/></w:pPr>
  <w:rPr>{_fonts(HEITI)}<w:color w:val="C00000"/></w:rPr></w:style>
@@ -301,8 +306,7 @@ def build(spec: FormatSpec = DEFAULT_FORMAT) -> DocumentObject:
     grid = sect_pr.find(f"{{{W_NS}}}docGrid")
     if grid is not None:
         sect_pr.remove(grid)
-    sect_pr.append(parse_xml(f'<w:docGrid {_W} w:type="linesAndChars" w:linePitch="{LINE_PITCH}" '
-                             f'w:charSpace="{CHAR_SPACE}"/>'))
+    sect_pr.append(parse_xml(f'<w:docGrid {_W} w:linePitch="{LINE_PITCH}"/>'))
     for name in ("rsidR", "rsidRPr", "rsidSect"):
         sect_pr.attrib.pop(f"{{{W_NS}}}{name}", None)
 
