@@ -35,7 +35,7 @@ from typing import Any
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, meta, nodes
 from jinja2 import Template as JinjaTemplate
-from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.exceptions import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
@@ -82,6 +82,7 @@ def make_environment() -> SandboxedEnvironment:
 
 def _patch(xml: str) -> str:
     """docxtpl's own tag clean-up (``patch_xml`` does not use its instance)."""
+    # self=None: the method never touches self, and building a DocxTemplate would load python-docx
     return str(DocxTemplate.patch_xml(None, xml))  # type: ignore[arg-type]
 
 
@@ -293,8 +294,8 @@ class Template:
                     parts[target] = part
         core = None
         core_name = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _CORE), None)
-        if core_name in files:
-            core = _core_part(core_name, files[core_name], environment, name)  # type: ignore[arg-type]
+        if core_name is not None and core_name in files:
+            core = _core_part(core_name, files[core_name], environment, name)
         untouched = {n: _Member.deflate(n, raw) for n, raw in files.items()
                      if n not in parts and not (core and n == core[0])}
         return cls(name=name, order=list(files), parts=parts, untouched=untouched, core=core,

@@ -28,6 +28,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm
 
 from nianbao.layout import Block, Grid, Role, section_grid
@@ -235,12 +236,11 @@ def _page_number_footer(align: str) -> str:
 DRAFT_HEADER = "{% if draft %}草稿（未经审核，不得公开）{% endif %}"
 
 
-def _replace_paragraphs(container_element: object, xml: str) -> None:
+def _replace_paragraphs(element: BaseOxmlElement, xml: str) -> None:
     """Replace the paragraphs of a header or footer with one built from ``xml``."""
-    element = container_element
-    for p in list(element.iterchildren(f"{{{W_NS}}}p")):  # type: ignore[attr-defined]
-        element.remove(p)  # type: ignore[attr-defined]
-    element.append(parse_xml(xml))  # type: ignore[attr-defined]
+    for p in list(element.iterchildren(f"{{{W_NS}}}p")):
+        element.remove(p)
+    element.append(parse_xml(xml))
 
 
 def _body(spec: FormatSpec) -> list[str]:
@@ -315,10 +315,8 @@ def build(spec: FormatSpec = DEFAULT_FORMAT) -> DocumentObject:
     for header in (section.header, section.even_page_header):
         _replace_paragraphs(header._element, _para(DRAFT_HEADER, "Header"))
 
-    body = doc.element.body
-    for element in _body(spec):
+    for element in _body(spec):  # before sectPr, which must stay last in the body
         sect_pr.addprevious(parse_xml(element))
-    del body  # the section properties stay last
 
     props = doc.core_properties
     props.title = "{{ title }}"
