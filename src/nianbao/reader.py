@@ -7,6 +7,12 @@ layout still reads.  Cached formula values are never trusted: totals are
 recomputed, and a total present in the file is kept as a *claim* to check.
 
 Files that cannot be read at all give one file-level finding each.
+
+Before calamine sees a file, each sheet's XML is scanned (:func:`scan_sheet_xml`)
+for what calamine hides or chokes on: error cells and formulas with no cached
+value (calamine reads both as blank), and content far outside any form (a single
+value in XFD1048576 makes calamine allocate the whole rectangle and abort the
+process); far cells are dropped from an in-memory copy, never from the file.
 """
 
 from __future__ import annotations
