@@ -1,0 +1,132 @@
+"""Matching returned files to roster units: metadata, names, fuzzy file names, pins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nianbao.matching import How, NameIndex, core, match_reports, pin_for
+from nianbao.model import FileReport, Submission
+from nianbao.roster import Roster, Unit
+
+ROSTER = Roster(units=(
+    Unit(code="D001", name="青山县教育局"),
+    Unit(code="D002", name="青山县交通运输局", aliases=("交通局",)),
+    Unit(code="D003", name="青山县市场监督管理局"),
+    Unit(code="D004", name="青山县人力资源和社会保障局", aliases=("人社局",)),
+    Unit(code="T001", name="青山县城关镇人民政府"),
+    Unit(code="T002", name="青山县河口镇人民政府"),
+))
+
+
+def report(path: Path, *, code: str = "", agency: str = "", form_code: str | None = None,
+           readable: bool = True) -> FileReport:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(b"")
+    sub = Submission(agency=agency, code=code) if readable else None
+    return FileReport(file=path, submission=sub, findings=(),
+                      form_code=code if form_code is None else form_code)
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("交通局年报(1).xlsx", "D002"),
+    ("副本 教育局.xlsx", "D001"),
+    ("县教育局2025年度政府信息公开年报填报表 - 副本.xlsx", "D001"),
+    ("青山县市场监督管理局2025年报数据（2）.xlsx", "D003"),
+    ("市场监管局.xlsx", "D003"),
+    ("人社局年报.xlsx", "D004"),
+    ("城关镇.xlsx", "T001"),
+    ("河口镇政府信息公开年报.xlsx", "T002"),
+], ids=lambda x: x)
+def test_fuzzy_file_name_finds_the_unit(name, code):
+    unit, score, _ = NameIndex.of(ROSTER).best(Path(name).stem)
+
+    assert unit is not None and unit.code == code, score
+
+
+@pytest.mark.parametrize("name", ["新建 Microsoft Excel 工作表", "附件2", "年报", "镇"])
+def test_meaningless_file_names_match_nothing(name):
+    assert NameIndex.of(ROSTER).best(name)[0] is None
+
+
+def test_core_strips_place_years_copies_and_suffixes():
+    places = ("青山县", "青山", "县")
+
+    assert core("青山县交通运输局", places) == "交通运输"
+    assert core("副本 2025年交通局年报（1）", places) == "交通"
+    assert core("青山县城关镇人民政府", places) == "城关镇"
+
+
+def test_match_order_metadata_then_name_then_file_name(tmp_path):
+    reports = [
+        report(tmp_path / "新建 Microsoft Excel 工作表.xlsx", code="D001", agency="青山县教育局"),
+        report(tmp_path / "x.xlsx", agency="交通局"),  # no code, alias name
+        report(tmp_path / "a" / "城关镇.xls", readable=False),  # unreadable: file name
+        report(tmp_path / "y.xlsx", agency="青山县市场监管局"),  # fuzzy name
+        report(tmp_path / "附件2.xlsx", readable=False),
+    ]
+
+    matching = match_reports(reports, ROSTER)
+
+    assert {c: m[0].how for c, m in matching.by_unit.items()} == {
+        "D001": How.CODE, "D002": How.NAME, "T001": How.FILE_NAME, "D003": How.FUZZY_NAME}
+    assert [m.file.name for m in matching.unmatched] == ["附件2.xlsx"]
+
+
+def test_copied_form_is_a_conflict_and_follows_the_metadata(tmp_path):
+    copied = report(tmp_path / "教育局年报.xlsx", code="D002", agency="青山县交通运输局")
+
+    matching = match_reports([copied], ROSTER)
+
+    match = matching.chosen("D002")
+    assert match is not None and match.how is How.CODE
+    assert match.conflict == ("文件名像“青山县教育局”，但表内编码为 D002（青山县交通运输局）；"
+                              "可能是复制了其他单位的填报表，请核实。")
+
+
+def test_code_and_name_disagreeing_is_a_conflict(tmp_path):
+    odd = report(tmp_path / "a.xlsx", code="D002", agency="青山县教育局")
+
+    match = match_reports([odd], ROSTER).chosen("D002")
+
+    assert match is not None and "但表内单位名称填的是“青山县教育局”" in match.conflict
+
+
+def test_duplicates_newest_first(tmp_path):
+    import os
+
+    old = report(tmp_path / "old.xlsx", code="D001")
+    new = report(tmp_path / "new.xlsx", code="D001")
+    os.utime(old.file, (1000, 1000))
+
+    matching = match_reports([old, new], ROSTER)
+
+    assert [m.file.name for m in matching.by_unit["D001"]] == ["new.xlsx", "old.xlsx"]
+    assert list(matching.duplicates) == ["D001"]
+
+
+def test_off_roster_codes_and_names(tmp_path):
+    reports = [report(tmp_path / "a.xlsx", code="BS017", agency="白水县审计局"),
+               report(tmp_path / "b.xlsx", agency="白水县审计局")]
+
+    matching = match_reports(reports, ROSTER)
+
+    assert [m.off_roster for m in matching.off_roster] == [
+        "表内单位编码“BS017”（白水县审计局）不在名单中。", "表内单位名称“白水县审计局”不在名单中。"]
+
+
+def test_pins_by_relative_path_or_file_name(tmp_path):
+    inputs = tmp_path / "inputs"
+    a = report(inputs / "邮件1" / "附件2.xlsx", readable=False)
+    b = report(inputs / "邮件2" / "附件2.xlsx", readable=False)
+    pins = {"邮件1/附件2.xlsx": "T002", "附件2.xlsx": "D001", "zzz.xlsx": "NOPE"}
+    c = report(inputs / "zzz.xlsx", readable=False)
+
+    matching = match_reports([a, b, c], ROSTER, pins=pins, base=inputs)
+
+    assert matching.chosen("T002").file == a.file
+    assert matching.chosen("D001").file == b.file
+    assert matching.off_roster[0].off_roster == "[pins] 指定的单位编码“NOPE”不在名单中。"
+    assert pin_for(a.file, pins, None) == "D001"  # without a base only the name counts
