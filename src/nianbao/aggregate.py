@@ -26,7 +26,7 @@ from nianbao.roster import Roster, Unit, fold_name
 from nianbao.rules import Where, validate
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec, ValueType
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.status import Board
+from nianbao.status import Board, display
 from nianbao.workspace import safe_name
 
 MEMBERS_SHEET = "汇总单位"
@@ -85,9 +85,10 @@ def aggregate(subs: Sequence[Submission], *, agency: str = "汇总", code: str =
         values[key] = total
     recompute(values, spec)
     years = {s.year for s in subs if s.year}
-    return Submission(agency=agency, code=code, year=year or (years.pop() if len(years) == 1 else None),
-                      level=level, format_id=spec.id, values=values,
-                      members=tuple(s.agency for s in subs))
+    if year is None and len(years) == 1:
+        year = years.pop()
+    return Submission(agency=agency, code=code, year=year, level=level, format_id=spec.id,
+                      values=values, members=tuple(s.agency for s in subs))
 
 
 def key_figures(sub: Submission) -> list[Value | None]:
@@ -224,8 +225,6 @@ class SummaryResult:
         return tuple(f for f in self.findings if f.severity == "error")
 
     def to_dict(self, base: Path | None = None) -> dict[str, object]:
-        from nianbao.status import display
-
         return {
             "name": self.submission.agency, "year": self.submission.year,
             "included": [r.unit.code for r in self.included],

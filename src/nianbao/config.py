@@ -17,19 +17,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from nianbao.errors import NianbaoError
 from nianbao.settings import Settings
 
 CONFIG_NAME = "nianbao.toml"
 DATE_KEYS = {"issue": "下发", "deadline": "报送截止", "review": "审核", "publish": "发布"}
 ALL_SCOPE = frozenset({"全部", "全县", "全市", "全区", "all", "*"})
 
-try:  # the package's common error root, once errors.py exists
-    from nianbao.errors import NianbaoError as _Base  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the other modules present
-    _Base = Exception  # type: ignore[misc,assignment,unused-ignore]
 
 
-class CycleError(_Base):  # type: ignore[misc,valid-type,unused-ignore]
+class CycleError(NianbaoError):
     """The yearly cycle cannot go on (bad roster, bad configuration, …): a tool failure."""
 
 
@@ -141,7 +138,7 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
     except InvalidOperation as exc:
         raise ConfigError(f"{where}收费金额上限 fee_max = {fee_max_raw!r} 不是数字。") from exc
     settings = Settings(
-        fee_decimals=int(get(checks, "fee_decimals", int, 4, "收费金额小数位数")),  # type: ignore[call-overload]
+        fee_decimals=int(str(get(checks, "fee_decimals", int, 4, "收费金额小数位数"))),
         fee_max=fee_max,
         blank_is_error=bool(get(checks, "blank_is_error", bool, False, "空白按错误处理")),
         carryover_error=bool(get(checks, "carryover_error", bool, False, "上年结转不一致按错误处理")),

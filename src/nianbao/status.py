@@ -100,8 +100,8 @@ class UnitStatus:
             out.append(self.match.conflict)
         if self.others:
             older = "、".join(m.file.name for m in self.others)
-            out.append(f"共收到 {1 + len(self.others)} 个文件，采用最新的 {self.match.file.name if self.match else ''}；"
-                       f"较早的：{older}。")
+            newest = self.match.file.name if self.match else ""
+            out.append(f"共收到 {1 + len(self.others)} 个文件，采用最新的 {newest}；较早的：{older}。")
         return tuple(out)
 
     def to_dict(self, base: Path | None = None) -> dict[str, object]:
