@@ -24,6 +24,9 @@ class CliError(click.ClickException):
     def format_message(self) -> str:
         return self.message
 
+    def show(self, file: object = None) -> None:
+        click.echo(self.message, err=True)
+
 
 class NianbaoGroup(click.Group):
     """Turns the library's "could not run" errors into one message and exit code 3."""
@@ -176,8 +179,7 @@ class _progress:
     def __enter__(self):  # type: ignore[no-untyped-def]
         if not self.enabled:
             return None
-        stream = click.get_text_stream("stderr")
-        if stream.isatty():
+        if sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
             bar = Progress("[progress.description]{task.description}", BarColumn(),
