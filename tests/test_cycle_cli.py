@@ -275,7 +275,7 @@ def test_previous_year_finding_is_anchored_on_this_years_cell(county, last_year)
 def test_run_checks_builds_and_writes_everything_without_a_terminal(county, runner):
     result = invoke(runner, "run", "-w", county, "-j", "2")
     data = status_json(runner, county)
-    logs = sorted((county / "outputs" / "logs").glob("run-*.log"))
+    logs = sorted((county / "outputs" / "logs").glob("run-*.log"), key=lambda p: p.stat().st_mtime_ns)
 
     assert result.exit_code == 1  # units missing or with errors
     assert "━" not in result.output and "%" not in result.output  # no progress bar
@@ -320,7 +320,8 @@ def test_run_takes_over_a_stale_lock(county, runner):
                                 "host": os.uname().nodename}), encoding="utf-8")
 
     result = invoke(runner, "run", "-w", county, "--skip-build")
-    log = sorted((county / "outputs" / "logs").glob("run-*.log"))[-1].read_text(encoding="utf-8")
+    logs = (county / "outputs" / "logs").glob("run-*.log")
+    log = max(logs, key=lambda p: p.stat().st_mtime_ns).read_text(encoding="utf-8")
 
     assert result.exit_code == 1
     assert f"接管了失效的锁：进程 {dead.pid}" in log

@@ -151,7 +151,7 @@ class RunLog:
 
     @classmethod
     def start(cls, folder: Path) -> RunLog:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]  # sorts by time
         path = folder / f"run-{stamp}.log"
         if path.exists():
             path = folder / f"run-{stamp}-{os.getpid()}.log"
