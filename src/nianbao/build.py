@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from nianbao import __version__
-from nianbao.atomic import clean_leftovers, write_bytes, write_text
+from nianbao.atomic import TMP_PREFIX, clean_leftovers, write_bytes, write_text
 from nianbao.check import check_file, collect
 from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.naming import output_path
@@ -73,6 +73,7 @@ class Outcome:
     warnings: int = 0
     input_hash: str = ""
     timings: tuple[tuple[str, float], ...] = ()
+    staged: tuple[Path, ...] = ()  # written by a worker, renamed to ``outputs`` by build_all
 
     def to_dict(self) -> dict[str, object]:
         return {"file": str(self.file), "status": self.status, "agency": self.agency,
@@ -198,9 +199,7 @@ class _Job:
     force: bool
     drafts: bool
     html: bool
-    # the report, once read (phase 2), or read beforehand by `nianbao run`
-    report: FileReport | None = None
-    input_hash: str = ""
+    report: FileReport | None = None  # read beforehand (by `nianbao run`): not read again
 
 
 _WORKER: dict[str, object] = {}
@@ -211,60 +210,68 @@ def _init_worker(template: Path, settings: Settings) -> None:
     _WORKER["settings"] = settings
 
 
-def _inspect(job: _Job) -> tuple[_Job, Outcome | None, float]:
-    """Phase 1 (in a worker): skip an unchanged input, else read and check it."""
+def _unchanged(job: _Job, input_hash: str) -> Outcome:
+    entry = job.entry or {}
+    names = entry.get("outputs")
+    year = entry.get("year")
+    warnings = entry.get("warnings")
+    return Outcome(file=job.file, status=Status.UNCHANGED, agency=str(entry.get("agency", "")),
+                   year=year if isinstance(year, int) else None,
+                   outputs=tuple(job.out_dir / str(n) for n in names) if isinstance(names, list)
+                   else (), warnings=warnings if isinstance(warnings, int) else 0,
+                   input_hash=input_hash)
+
+
+def _process(job: _Job) -> Outcome:
+    """Read, check, render one agency (in a worker); its files go to staging names.
+
+    The main process moves staged files to their final names once duplicates
+    are settled, so a worker never overwrites another agency's report and the
+    main process never holds more than a small :class:`Outcome` per agency.
+    """
+    renderer = _WORKER["renderer"]
     settings = _WORKER["settings"]
-    assert isinstance(settings, Settings)
+    assert isinstance(renderer, Renderer) and isinstance(settings, Settings)
     t0 = time.perf_counter()
     try:
         input_hash = file_hash(job.file)
     except OSError:
         input_hash = ""
     if not job.force and _fresh(job.entry, input_hash, job.build_key, job.out_dir):
-        entry = job.entry or {}
-        names = entry.get("outputs")
-        outs = tuple(job.out_dir / str(n) for n in names) if isinstance(names, list) else ()
-        year = entry.get("year")
-        warnings = entry.get("warnings")
-        return job, Outcome(file=job.file, status=Status.UNCHANGED,
-                            agency=str(entry.get("agency", "")),
-                            year=year if isinstance(year, int) else None, outputs=outs,
-                            warnings=warnings if isinstance(warnings, int) else 0,
-                            input_hash=input_hash), 0.0
+        return _unchanged(job, input_hash)
     report = job.report or check_file(job.file, settings)
-    return (dataclasses.replace(job, report=report, input_hash=input_hash), None,
-            time.perf_counter() - t0)
-
-
-def _render(job: _Job) -> Outcome:
-    """Phase 2 (in a worker): render and write one agency's report."""
-    renderer = _WORKER["renderer"]
-    assert isinstance(renderer, Renderer) and job.report is not None
-    report = job.report
-    sub = report.submission
-    assert sub is not None
-    draft = not report.valid
     t1 = time.perf_counter()
+    sub = report.submission
+    base = dict(file=job.file, agency=report.agency, year=report.year,
+                warnings=len(report.warnings), input_hash=input_hash)
+    if sub is None or (not report.valid and not job.drafts):
+        return Outcome(status=Status.REFUSED, reasons=report.errors,
+                       timings=(("read+check", t1 - t0),), **base)  # type: ignore[arg-type]
+    draft = not report.valid
     try:
         docx = renderer.docx(sub, draft=draft)
         page = renderer.html(sub, draft=draft) if job.html else None
     except Exception as exc:  # noqa: BLE001 - one agency's failure must not stop the batch
         reason = Finding(code="render-failed", severity=Severity.ERROR,
                          message=f"报告生成失败：{exc}")
-        return Outcome(file=job.file, status=Status.FAILED, agency=sub.agency, year=sub.year,
-                       reasons=(reason,), input_hash=job.input_hash)
+        return Outcome(status=Status.FAILED, reasons=(reason,), **base)  # type: ignore[arg-type]
     t2 = time.perf_counter()
-    outs = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
-    write_bytes(outs[0], docx)
+    finals = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
+    staged = [_staging(job.out_dir, input_hash, ".docx")]
+    write_bytes(staged[0], docx)
     if page is not None:
-        outs.append(output_path(job.out_dir, sub.agency, sub.year, ".html", draft=draft))
-        write_text(outs[1], page)
+        finals.append(output_path(job.out_dir, sub.agency, sub.year, ".html", draft=draft))
+        staged.append(_staging(job.out_dir, input_hash, ".html"))
+        write_text(staged[1], page)
     t3 = time.perf_counter()
-    return Outcome(file=job.file, status=Status.DRAFT if draft else Status.BUILT,
-                   agency=sub.agency, year=sub.year, outputs=tuple(outs),
-                   reasons=report.errors if draft else (), warnings=len(report.warnings),
-                   input_hash=job.input_hash,
-                   timings=(("render", t2 - t1), ("write", t3 - t2)))
+    return Outcome(status=Status.DRAFT if draft else Status.BUILT, outputs=tuple(finals),
+                   staged=tuple(staged), reasons=report.errors if draft else (),
+                   timings=(("read+check", t1 - t0), ("render", t2 - t1), ("write", t3 - t2)),
+                   **base)  # type: ignore[arg-type]
+
+
+def _staging(out_dir: Path, input_hash: str, suffix: str) -> Path:
+    return out_dir / f"{TMP_PREFIX}staged-{input_hash[:24]}-{os.getpid()}{suffix}"
 
 
 Progress = Callable[[int, int, Outcome], None]
@@ -279,9 +286,9 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
 
     Raises :class:`nianbao.errors.TemplateError` only when the template itself
     cannot be loaded; every problem with an input is an :class:`Outcome`.
-    Phase 1 reads and checks every workbook in parallel; duplicates (two files
-    for one agency and year) are settled in favour of the newest file; phase 2
-    renders and writes in parallel.
+    Workers read, check, render and stage each agency's files; then duplicates
+    (two files for one agency and year) are settled in favour of the newest
+    file and the staged files are renamed into place.
     """
     template = template or default_template()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -295,50 +302,34 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     ready = {r.file: r for r in inputs if isinstance(r, FileReport)}
     files = list(ready) + collect(p for p in inputs if isinstance(p, Path))
     manifest = _read_manifest(out_dir)
-    jobs_1 = [_Job(f, out_dir, build_key, manifest.get(_entry_key(f)), force, drafts, html,
-                   ready.get(f)) for f in files]
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_1) or 1))
-    total = len(jobs_1)
-    done = 0
+    job_list = [_Job(f, out_dir, build_key, manifest.get(_entry_key(f)), force, drafts, html,
+                     ready.get(f)) for f in files]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1))
+    outcomes: list[Outcome] = []
+    for stage in ("read+check", "render", "write"):
+        summary.timings[stage] = 0.0
 
-    def tick(outcome: Outcome) -> None:
-        nonlocal done
-        done += 1
-        summary.outcomes.append(outcome)
-        for stage, seconds in outcome.timings:
-            summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
-        if progress:
-            progress(done, total, outcome)
-
-    def run(pool_map: Callable[..., Iterable[object]]) -> None:
-        to_render: list[_Job] = []
-        read_time = 0.0
-        for job, outcome, seconds in pool_map(_inspect, jobs_1):  # type: ignore[misc]
-            read_time += seconds
-            if outcome is not None:
-                tick(outcome)
-                continue
-            report = job.report
-            assert report is not None
-            if report.submission is None or (not report.valid and not drafts):
-                tick(Outcome(file=job.file, status=Status.REFUSED, agency=report.agency,
-                             year=report.year, reasons=report.errors,
-                             warnings=len(report.warnings), input_hash=job.input_hash))
-            else:
-                to_render.append(job)
-        summary.timings["read+check"] = read_time
-        _settle_duplicates(to_render, summary.outcomes, out_dir, tick)
-        for outcome in pool_map(_render, to_render):
-            tick(outcome)  # type: ignore[arg-type]
+    def collect_outcomes(results: Iterable[Outcome]) -> None:
+        for i, outcome in enumerate(results, 1):
+            outcomes.append(outcome)
+            for stage, seconds in outcome.timings:
+                summary.timings[stage] += seconds
+            if progress:
+                progress(i, len(job_list), outcome)
 
     if workers == 1:
         _WORKER["renderer"], _WORKER["settings"] = main_renderer, settings
-        run(map)
+        collect_outcomes(map(_process, job_list))
     else:
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        chunk = max(1, min(16, total // (workers * 8) or 1))
+        chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
         with ctx.Pool(workers, initializer=_init_worker, initargs=(template, settings)) as pool:
-            run(lambda fn, items: pool.imap_unordered(fn, items, chunk))
+            collect_outcomes(pool.imap_unordered(_process, job_list, chunk))
+    summary.outcomes = _settle_duplicates(outcomes)
+    for outcome in summary.outcomes:
+        for staged, final in zip(outcome.staged, outcome.outputs, strict=False):
+            os.replace(staged, final)
+    summary.outcomes = [dataclasses.replace(o, staged=()) for o in summary.outcomes]
     _update_manifest(out_dir, manifest, summary.outcomes, build_key)
     summary.timings["wall"] = time.perf_counter() - t_start
     if pdf:
@@ -353,42 +344,29 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     return summary
 
 
-def _settle_duplicates(to_render: list[_Job], settled: list[Outcome], out_dir: Path,
-                       tick: Callable[[Outcome], None]) -> list[_Job]:
-    """Two files for one agency and year: the newest file counts, the others are refused.
-
-    Removes the losers from ``to_render`` (in place) and reports them via ``tick``.
-    """
-    claims: dict[str, list[tuple[float, Path, _Job | None]]] = {}
-    for job in to_render:
-        sub = job.report.submission if job.report else None
-        assert sub is not None
-        name = output_path(out_dir, sub.agency, sub.year, ".docx").name
-        claims.setdefault(name, []).append((_mtime(job.file), job.file, job))
-    for outcome in settled:
-        if outcome.status == Status.UNCHANGED and outcome.outputs:
-            name = outcome.outputs[0].name.replace("（草稿）", "")
-            claims.setdefault(name, []).append((_mtime(outcome.file), outcome.file, None))
-    losers: list[_Job] = []
-    for entries in claims.values():
-        if len(entries) < 2:
+def _settle_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
+    """Two files for one agency and year: the newest file counts, the others are refused."""
+    claims: dict[str, list[int]] = {}
+    for i, o in enumerate(outcomes):
+        if o.outputs and o.status in (Status.BUILT, Status.DRAFT, Status.UNCHANGED):
+            claims.setdefault(o.outputs[0].name.replace("（草稿）", ""), []).append(i)
+    result = list(outcomes)
+    for indexes in claims.values():
+        if len(indexes) < 2:
             continue
-        entries.sort(key=lambda e: (e[0], str(e[1])), reverse=True)
-        winner = entries[0][1]
-        for _, _, job in entries[1:]:
-            if job is None:
-                continue
-            losers.append(job)
+        indexes.sort(key=lambda i: (_mtime(outcomes[i].file), str(outcomes[i].file)),
+                     reverse=True)
+        winner = outcomes[indexes[0]]
+        for i in indexes[1:]:
+            loser = outcomes[i]
+            for staged in loser.staged:
+                staged.unlink(missing_ok=True)
             reason = Finding(code="duplicate-agency", severity=Severity.ERROR,
-                             message=f"与较新的文件“{winner.name}”是同一单位、同一年度的报表，"
+                             message=f"与较新的文件“{winner.file.name}”是同一单位、同一年度的报表，"
                                      "已以较新的文件为准；请确认哪一份是最终报送的数据。")
-            sub = job.report.submission if job.report else None
-            tick(Outcome(file=job.file, status=Status.REFUSED,
-                         agency=sub.agency if sub else "", year=sub.year if sub else None,
-                         reasons=(reason,), input_hash=job.input_hash))
-    for job in losers:
-        to_render.remove(job)
-    return to_render
+            result[i] = dataclasses.replace(loser, status=Status.REFUSED, outputs=(), staged=(),
+                                            reasons=(reason,))
+    return result
 
 
 def _mtime(path: Path) -> float:
