@@ -91,3 +91,23 @@ def test_load_previous_from_a_summary_workbook(tmp_path):
 
     assert prev.summary is not None and prev.summary.values == total.values
     assert prev.summary.agency == "青山县人民政府"
+
+
+def test_cross_year_finding_points_at_the_cell_the_agency_used(tmp_path):
+    from openpyxl import load_workbook
+
+    from nianbao.check import check_file
+
+    this = sub(1, year=2025)
+    last = carried_from(this, sub(2, year=2024), shift=2)
+    path = tmp_path / "本年.xlsx"
+    write_intake(path, intake_from(this))
+    wb = load_workbook(path)
+    wb["表三 依申请公开"].insert_rows(3, 2)  # two note rows above the table
+    wb.save(path)
+    report = check_file(path)
+
+    found = cross_year_findings(report.submission, last, positions=report.positions)
+
+    assert [(f.code, f.sheet, f.cell) for f in found] == [
+        ("xyear-carryover", "表三 依申请公开", "H9")]

@@ -330,7 +330,8 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
         for staged, final in zip(outcome.staged, outcome.outputs, strict=False):
             os.replace(staged, final)
     summary.outcomes = [dataclasses.replace(o, staged=()) for o in summary.outcomes]
-    _update_manifest(out_dir, manifest, summary.outcomes, build_key)
+    _update_manifest(out_dir, manifest, summary.outcomes, build_key,
+                     {"html": html, "drafts": drafts})
     summary.timings["wall"] = time.perf_counter() - t_start
     if pdf:
         from nianbao.pdf import convert_outcomes
@@ -377,28 +378,37 @@ def _mtime(path: Path) -> float:
 
 
 def _update_manifest(out_dir: Path, manifest: dict[str, dict[str, object]],
-                     outcomes: Iterable[Outcome], build_key: str) -> None:
+                     outcomes: Iterable[Outcome], build_key: str,
+                     options: dict[str, bool]) -> None:
     for o in outcomes:
         key = _entry_key(o.file)
         if o.status in (Status.BUILT, Status.DRAFT):
             manifest[key] = {"input": o.input_hash, "build": build_key, "status": o.status,
                              "agency": o.agency, "year": o.year, "warnings": o.warnings,
-                             "outputs": [p.name for p in o.outputs]}
+                             "options": options, "outputs": [p.name for p in o.outputs]}
         elif o.status in (Status.REFUSED, Status.FAILED):
             manifest.pop(key, None)
     _write_manifest(out_dir, manifest)
 
 
 def up_to_date(report: FileReport, out_dir: Path, template: Path | None = None,
-               settings: Settings = DEFAULT_SETTINGS, *, html: bool = False,
-               drafts: bool = False) -> bool:
-    """Whether the report for this workbook exists and was built from exactly these inputs."""
+               settings: Settings = DEFAULT_SETTINGS, *, html: bool | None = None,
+               drafts: bool | None = None) -> bool:
+    """Whether the report for this workbook exists and was built from exactly these inputs.
+
+    ``html``/``drafts`` default to the options of the build that made the report,
+    so `nianbao status` after `nianbao build --html` still says 已生成.
+    """
     template = template or default_template()
+    entry = _read_manifest(out_dir).get(_entry_key(report.file))
+    stored = entry.get("options") if entry else None
+    options = stored if isinstance(stored, dict) else {}
+    html = bool(options.get("html", False)) if html is None else html
+    drafts = bool(options.get("drafts", False)) if drafts is None else drafts
     try:
         build_key = _settings_key(settings, {"template": file_hash(template), "html": html,
                                              "drafts": drafts})
         input_hash = file_hash(report.file)
     except OSError:
         return False
-    entry = _read_manifest(out_dir).get(_entry_key(report.file))
     return _fresh(entry, input_hash, build_key, out_dir)

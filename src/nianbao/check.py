@@ -49,7 +49,8 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, _order(f)))
     return FileReport(file=path, submission=result.submission, findings=tuple(findings),
                       form_code=result.meta.get("agency_code", ""),
-                      form_version=result.meta.get("form_version", ""))
+                      form_version=result.meta.get("form_version", ""),
+                      positions=result.positions)
 
 
 def _order(finding: Finding) -> tuple[str, int, str]:

@@ -101,6 +101,9 @@ class FileReport:
     findings: tuple[Finding, ...]
     form_code: str = ""  # the agency code found in the workbook's metadata
     form_version: str = ""
+    # where the reader found each key: key -> (sheet, A1); findings added later
+    # (e.g. the cross-year checks) point at the cell the agency actually used
+    positions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:

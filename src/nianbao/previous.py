@@ -88,7 +88,11 @@ def load_previous(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Previous
                         summary=summary[1] if summary else None)
 
 
-def _where(key: str, spec: FormatSpec) -> tuple[str, str]:
+def _where(key: str, spec: FormatSpec,
+           positions: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str]:
+    """Where the agency's workbook holds ``key``; the intake layout when not known."""
+    if positions and key in positions:
+        return positions[key]
     return workbook_layout(spec).cell(key)
 
 
@@ -98,11 +102,14 @@ def _file(sub: Submission) -> str:
 
 def cross_year_findings(sub: Submission, last: Submission, *,
                         settings: Settings = DEFAULT_SETTINGS,
-                        spec: FormatSpec = DEFAULT_FORMAT) -> list[Finding]:
+                        spec: FormatSpec = DEFAULT_FORMAT,
+                        positions: Mapping[str, tuple[str, str]] | None = None,
+                        last_positions: Mapping[str, tuple[str, str]] | None = None,
+                        ) -> list[Finding]:
     """上年结转 = last year's 结转下年度 per column; 现行有效 = last + 制发 − 废止.
 
-    Cells are located with the intake layout (the positions of the forms nianbao
-    hands out).
+    Cells are named where each workbook's reader found them (``positions``,
+    ``last_positions``), or by the intake layout when those are not given.
     """
     findings: list[Finding] = []
     this_year = f"{sub.year}年" if sub.year else "本年"
@@ -114,8 +121,8 @@ def cross_year_findings(sub: Submission, last: Submission, *,
         now, before = sub.values.get(key), last.values.get(last_key)
         if column.computed or now is None or before is None or now == before:
             continue
-        sheet, cell = _where(key, spec)
-        last_sheet, last_cell = _where(last_key, spec)
+        sheet, cell = _where(key, spec, positions)
+        last_sheet, last_cell = _where(last_key, spec, last_positions)
         findings.append(Finding(
             code="xyear-carryover", severity=severity, sheet=sheet, cell=cell, key=key,
             related=(f"{last_year}:{_file(last)}:{last_sheet}!{last_cell}",),
@@ -137,11 +144,12 @@ def cross_year_findings(sub: Submission, last: Submission, *,
         expected = before + issued - repealed
         if in_force == expected:
             continue
-        sheet, cell = _where(keys["in_force"], spec)
+        sheet, cell = _where(keys["in_force"], spec, positions)
+        last_sheet, last_cell = _where(keys["in_force"], spec, last_positions)
         findings.append(Finding(
             code="xyear-in-force", severity=Severity.WARNING, sheet=sheet, cell=cell,
             key=keys["in_force"],
-            related=(f"{last_year}:{_file(last)}:{sheet}!{cell}",),
+            related=(f"{last_year}:{_file(last)}:{last_sheet}!{last_cell}",),
             expected=expected, actual=in_force,
             message=(f"“{row.label}”{this_year}现行有效件数为 {in_force}，按{last_year}现行有效 "
                      f"{before} + 本年制发 {issued} − 本年废止 {repealed} 应为 {expected}。"

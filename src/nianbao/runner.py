@@ -212,7 +212,8 @@ def with_previous(matching: Matching, roster: Roster, previous: PreviousData,
             names = (*unit.names, sub.agency if sub else "")
             last = previous.find(unit.code, names)
             if sub is not None and last is not None:
-                extra = cross_year_findings(sub, last, settings=config.settings)
+                extra = cross_year_findings(sub, last, settings=config.settings,
+                                            positions=match.report.positions)
                 if extra:
                     report = dataclasses.replace(
                         match.report, findings=_sort([*match.report.findings, *extra]))
@@ -244,7 +245,8 @@ def gather(config: Config, *, progress: Progress | None = None,
     return Gathered(config=config, roster=roster, matching=matching, previous=previous)
 
 
-def board_for(gathered: Gathered, *, html: bool = False, drafts: bool = False) -> Board:
+def board_for(gathered: Gathered, *, html: bool | None = None,
+              drafts: bool | None = None) -> Board:
     """The status board; 已生成 where the unit's report is up to date (same build options)."""
     from nianbao.build import up_to_date
 

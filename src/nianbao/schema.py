@@ -465,7 +465,7 @@ GB2021 = FormatSpec(
         InfoField(id="code", label="单位编码", aliases=("统一社会信用代码", "单位代码"),
                   prefilled=True),
         InfoField(id="year", label="报告年度", aliases=("年度", "统计年度"), prefilled=True),
-        InfoField(id="level", label="单位层级",
+        InfoField(id="level", label="单位层级", prefilled=True,
                   choices=("国务院部门", "省级人民政府", "设区的市级人民政府", "省级部门",
                            "市级部门", "县级人民政府", "县级部门", "乡镇（街道）", "其他"),
                   prompt="从下拉列表中选择；用于判断能否制定规章"),
