@@ -336,3 +336,24 @@ def test_run_as_a_scheduled_job_in_the_workspace_folder(county):
 
     assert done.returncode == 1
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_check_and_build_inside_a_workspace_take_nianbao_toml(county, runner, monkeypatch,
+                                                               tmp_path):
+    monkeypatch.chdir(county)
+    other_year = tmp_path / "2024.xlsx"
+    write_form(other_year, submission(ROWS[0], 5, year=YEAR - 1))
+
+    checked = invoke(runner, "check", "--json")
+    wrong_year = invoke(runner, "check", other_year)
+    overridden = invoke(runner, "check", "--year", YEAR - 1, other_year)
+
+    files = {Path(r["file"]).resolve().parent for r in json.loads(checked.stdout)}
+    assert files and all(str(f).startswith(str((county / "inputs").resolve())) for f in files)
+    assert wrong_year.exit_code == 1 and "[year-mismatch]" in wrong_year.stdout
+    assert overridden.exit_code == 0
+    out = tmp_path / "报告"
+    built = invoke(runner, "build", "-o", out, "--json")
+    assert built.exit_code == 1  # the county has units with errors
+    counts = json.loads(built.stdout)["counts"]
+    assert counts["built"] >= 30 and len(list(out.glob("*.docx"))) == counts["built"]

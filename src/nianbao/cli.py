@@ -54,6 +54,26 @@ def main() -> None:
     """
 
 
+def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[object, object]:
+    """(Config or None, Settings): nianbao.toml's settings when run inside a workspace,
+    with the command-line options (when given) taking precedence."""
+    import dataclasses
+
+    from nianbao.config import load_config
+    from nianbao.settings import Settings
+
+    config = load_config(Path.cwd())
+    settings = config.settings if config is not None else Settings()
+    changes: dict[str, object] = {}
+    if config is not None and settings.expected_year is None:
+        changes["expected_year"] = config.year
+    if year is not None:
+        changes["expected_year"] = year
+    if fee_decimals is not None:
+        changes["fee_decimals"] = fee_decimals
+    return config, dataclasses.replace(settings, **changes)
+
+
 @main.command("form")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="输出的填报表文件（.xlsx）。")
@@ -82,18 +102,19 @@ def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int)
 
 
 @main.command("check")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--year", type=click.IntRange(2000, 2100), default=None,
-              help="应报年度；报送文件的年度不同时报错。")
+              help="应报年度；报送文件的年度不同时报错（工作区中默认取 nianbao.toml 的年度）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）。")
-@click.option("--fee-decimals", type=click.IntRange(0, 6), default=4, show_default=True,
-              help="收费金额（万元）允许的小数位数。")
-def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool, fee_decimals: int) -> None:
+@click.option("--fee-decimals", type=click.IntRange(0, 6), default=None,
+              help="收费金额（万元）允许的小数位数（默认 4）。")
+def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
+              fee_decimals: int | None) -> None:
     """校验报送的填报表（文件或文件夹），逐条列出问题。
 
     每条问题一行：文件:工作表!单元格: 错误/警告 [规则代码] 说明。
-    有任何错误时退出码为 1。
+    有任何错误时退出码为 1。在年度工作区中运行时，默认校验 inputs/，
+    并使用 nianbao.toml 中的年度和校验设置。
 
     \b
     示例：
@@ -104,7 +125,13 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool, fee_deci
     from nianbao.report import to_json, to_text
     from nianbao.settings import Settings
 
-    reports = check_paths(paths, Settings(expected_year=year, fee_decimals=fee_decimals))
+    config, settings = _workspace_settings(year, fee_decimals)
+    assert isinstance(settings, Settings)
+    if not paths:
+        if config is None:
+            raise click.UsageError("请指定要校验的文件或文件夹（不在年度工作区中）。")
+        paths = (config.inputs,)  # type: ignore[attr-defined]
+    reports = check_paths(paths, settings)
     if not reports:
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
     click.echo(to_json(reports) if as_json else to_text(reports), nl=False)
@@ -114,7 +141,7 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool, fee_deci
 @main.command("build")
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("outputs"), show_default=True, help="报告输出目录。")
+              default=None, help="报告输出目录（默认 outputs/）。")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Word 模板（默认使用内置模板）。")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
@@ -124,18 +151,20 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool, fee_deci
 @click.option("--html", is_flag=True, help="同时生成 HTML（用于粘贴到网站政府信息公开专栏）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换 PDF（较慢，在 Word 文件全部生成后进行）。")
 @click.option("--year", type=click.IntRange(2000, 2100), default=None, help="应报年度。")
-@click.option("--fee-decimals", type=click.IntRange(0, 6), default=4, show_default=True,
-              help="收费金额（万元）允许的小数位数。")
+@click.option("--fee-decimals", type=click.IntRange(0, 6), default=None,
+              help="收费金额（万元）允许的小数位数（默认 4）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成结果。")
 @click.option("-q", "--quiet", is_flag=True, help="只输出最后的汇总行。")
-def build_cmd(inputs: tuple[Path, ...], output: Path, template: Path | None, jobs: int | None,
-              force: bool, drafts: bool, html: bool, pdf: bool, year: int | None,
-              fee_decimals: int, as_json: bool, quiet: bool) -> None:
+def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | None,
+              jobs: int | None, force: bool, drafts: bool, html: bool, pdf: bool,
+              year: int | None, fee_decimals: int | None, as_json: bool, quiet: bool) -> None:
     """校验全部填报表，并为每个通过校验的单位生成年度报告（Word）。
 
     报告文件名为“单位全称+年度+年政府信息公开工作年度报告.docx”。只重新生成
     填报表、模板或设置有变化的报告；数据有错误的单位不生成（列出原因），
     加 --drafts 则生成标注“草稿”的报告。结果同时写入输出目录的“生成情况.txt”。
+    在年度工作区中运行时，输入、输出目录、模板和校验设置取自 nianbao.toml，
+    命令行选项优先。
 
     \b
     示例：
@@ -147,8 +176,15 @@ def build_cmd(inputs: tuple[Path, ...], output: Path, template: Path | None, job
     from nianbao.build import build_all
     from nianbao.settings import Settings
 
-    settings = Settings(expected_year=year, fee_decimals=fee_decimals)
-    sources = list(inputs) or [Path("inputs")]
+    config, settings = _workspace_settings(year, fee_decimals)
+    assert isinstance(settings, Settings)
+    if config is not None:
+        output = output or config.outputs  # type: ignore[attr-defined]
+        template = template or config.template  # type: ignore[attr-defined]
+        jobs = jobs or config.jobs  # type: ignore[attr-defined]
+    output = output or Path("outputs")
+    sources = list(inputs) or [config.inputs if config is not None  # type: ignore[attr-defined]
+                               else Path("inputs")]
     if not inputs and not sources[0].is_dir():
         raise click.UsageError("没有指定填报表，且当前目录下没有 inputs/ 文件夹。")
     with _progress(enabled=not quiet and not as_json) as progress:
