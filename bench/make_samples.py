@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from nianbao.intake import IntakeData, intake_from, write_intake
+from nianbao.intake import IntakeData, write_intake
 from nianbao.layout import workbook_layout
 from nianbao.schema import DEFAULT_FORMAT
 from nianbao.synth import narrative_for, random_values

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from word_helpers import table_rows
 
 from nianbao.build import MANIFEST, Status, build_all
 from nianbao.check import check_file
@@ -16,8 +17,6 @@ from nianbao.context import format_value
 from nianbao.layout import Role, section_grid
 from nianbao.naming import safe_filename
 from nianbao.schema import GB2021
-
-from word_helpers import table_rows
 
 INPUTS = Path(__file__).resolve().parent.parent / "inputs"
 REPORT = "{}{}年政府信息公开工作年度报告.docx"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from word_helpers import full_submission
 
 from nianbao.context import (
     build_context,
@@ -15,7 +16,6 @@ from nianbao.context import (
     sample_submission,
 )
 from nianbao.schema import GB2021
-from word_helpers import full_submission
 
 
 def test_build_context_has_every_cell_as_its_display_string():
@@ -23,7 +23,7 @@ def test_build_context_has_every_cell_as_its_display_string():
 
     context = build_context(sub)
 
-    for key, cell in GB2021.cells.items():
+    for key, _cell in GB2021.cells.items():
         assert context_value(context, key) == format_value(sub.values[key]), key
     assert context_value(context, "t4.rv_total") == str(sub.values["t4.rv_total"])
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cyclekit import YEAR, anonymous, county_rows, submission, write_form, write_roster_xlsx
 from openpyxl import load_workbook
 
-from cyclekit import YEAR, anonymous, county_rows, submission, write_form, write_roster_xlsx
 from nianbao.aggregate import MEMBERS_SHEET, aggregate, check_aggregate
 from nianbao.check import check_file
 from nianbao.cli import main

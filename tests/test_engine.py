@@ -14,6 +14,7 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
+from word_helpers import docx_text, full_submission, open_docx, table_rows
 
 from nianbao.context import build_context, format_value
 from nianbao.engine import Template, lint_template
@@ -22,7 +23,6 @@ from nianbao.layout import Role, section_grid
 from nianbao.model import Submission
 from nianbao.schema import GB2021
 from nianbao.template_builder import TEXT_WIDTH, write_template
-from word_helpers import docx_text, full_submission, open_docx, table_rows
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = REPO / "src" / "nianbao" / "data" / "report.docx"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from word_helpers import full_submission
+
 from nianbao.context import build_context, format_value
 from nianbao.html import render_html
 from nianbao.layout import Role, section_grid
 from nianbao.schema import GB2021
-from word_helpers import full_submission
 
 
 class _Tables(HTMLParser):

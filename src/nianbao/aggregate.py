@@ -190,7 +190,7 @@ def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) ->
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws["A1"].font = Font(name="黑体", size=12)
-    for letter, width in zip("ABCDEFGHIJKL", (6, 12, 30, 12, 30, 12, 12, 10, 12, 10, 10, 14)):
+    for letter, width in zip("ABCDEFGHIJKL", (6, 12, 30, 12, 30, 12, 12, 10, 12, 10, 10, 14), strict=False):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A3"
 

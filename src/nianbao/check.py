@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from nianbao.model import Finding, FileReport, Severity
+from nianbao.model import FileReport, Finding, Severity
 from nianbao.reader import read_workbook
 from nianbao.rules import Where, validate
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec

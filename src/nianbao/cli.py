@@ -268,4 +268,5 @@ def template_check_cmd(path: Path) -> None:
     click.echo("模板检查通过。")
 
 from nianbao.cli_cycle import register as _register_cycle  # noqa: E402
+
 _register_cycle(main)

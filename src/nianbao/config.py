@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from nianbao.errors import NianbaoError
-from nianbao.settings import Settings
+from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 CONFIG_NAME = "nianbao.toml"
 DATE_KEYS = {"issue": "下发", "deadline": "报送截止", "review": "审核", "publish": "发布"}
@@ -194,7 +194,7 @@ def _toml_str(text: str) -> str:
 
 
 def render_config(*, year: int, roster: str, summary_name: str, template: str | None,
-                  settings: Settings = Settings(), scope: Sequence[str] = (),
+                  settings: Settings = DEFAULT_SETTINGS, scope: Sequence[str] = (),
                   previous: str = "", deadline: dt.date | None = None) -> str:
     """The text of a new nianbao.toml, with a Chinese comment on every setting."""
     deadline = deadline or dt.date(year + 1, 1, 31)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from nianbao.model import Finding, FileReport
+from nianbao.model import FileReport, Finding
 
 
 def display_path(path: Path, base: Path | None = None) -> str:

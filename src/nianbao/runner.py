@@ -22,7 +22,7 @@ from nianbao.aggregate import SummaryResult, make_summary
 from nianbao.check import check_file, collect
 from nianbao.config import Config, CycleError
 from nianbao.matching import Matching, match_reports
-from nianbao.model import Finding, FileReport, Severity, Submission
+from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.previous import PreviousData, cross_year_findings, load_previous
 from nianbao.roster import Roster, read_roster
 from nianbao.status import Board, make_board

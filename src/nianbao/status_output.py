@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao.atomic import atomic_write, write_text
 from nianbao.config import DATE_KEYS
-from nianbao.model import Finding, FileReport
+from nianbao.model import FileReport, Finding
 from nianbao.status import Board, State, UnitStatus, display
 from nianbao.workspace import safe_name
 
