@@ -274,7 +274,7 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
     stem = f"{name}{label}{year}年政府信息公开工作年度报告"
     workbook = write_summary_workbook(folder / safe_name(f"{stem}汇总数据", ".xlsx"), summary, rows,
                                       fee_decimals=settings.fee_decimals, spec=spec)
-    report: Path | None = None
+    report_path: Path | None = None
     note = ""
     if not members:
         note = "没有可汇总的单位（范围内的单位都未报送或数据有误），未生成汇总报告。"
@@ -283,7 +283,7 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
     else:
         draft = bool(len(members) < len(rows)
                      or any(f.severity == "error" for f in findings))
-        report = folder / safe_name(stem + ("（草稿）" if draft else ""), ".docx")
-        render(summary, report, draft)
+        report_path = folder / safe_name(stem + ("（草稿）" if draft else ""), ".docx")
+        render(summary, report_path, draft)
     return SummaryResult(submission=summary, rows=tuple(rows), findings=tuple(findings),
-                         workbook=workbook, report=report, note=note)
+                         workbook=workbook, report=report_path, note=note)

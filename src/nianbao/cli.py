@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -64,7 +65,7 @@ def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[obj
 
     config = load_config(Path.cwd())
     settings = config.settings if config is not None else Settings()
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if config is not None and settings.expected_year is None:
         changes["expected_year"] = config.year
     if year is not None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from nianbao.errors import NianbaoError
 from nianbao.settings import DEFAULT_SETTINGS, Settings
@@ -54,12 +55,12 @@ class Config:
     pins: Mapping[str, str] = field(default_factory=dict)  # file (name or path) -> unit code
     path: Path | None = None  # the nianbao.toml read, if any
 
-    def override(self, **changes: object) -> Config:
+    def override(self, **changes: Any) -> Config:
         """A copy with the given fields replaced; ``None`` values are ignored."""
         given = {k: v for k, v in changes.items() if v is not None}
         settings_fields = {f.name for f in dataclasses.fields(Settings)}
         rule_changes = {k: given.pop(k) for k in list(given) if k in settings_fields}
-        config = dataclasses.replace(self, **given)  # type: ignore[arg-type]
+        config = dataclasses.replace(self, **given)
         if rule_changes:
             config = dataclasses.replace(
                 config, settings=dataclasses.replace(config.settings, **rule_changes))

@@ -83,11 +83,11 @@ def make_environment() -> SandboxedEnvironment:
 def _patch(xml: str) -> str:
     """docxtpl's own tag clean-up (``patch_xml`` does not use its instance)."""
     # self=None: the method never touches self, and building a DocxTemplate would load python-docx
-    return str(DocxTemplate.patch_xml(None, xml))  # type: ignore[arg-type]
+    return str(DocxTemplate.patch_xml(None, xml))
 
 
 def _resolve_listing(xml: str) -> str:
-    return str(DocxTemplate.resolve_listing(None, xml))  # type: ignore[arg-type]
+    return str(DocxTemplate.resolve_listing(None, xml))
 
 
 def _mark_lines(xml: str) -> str:

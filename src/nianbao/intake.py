@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from nianbao.atomic import atomic_write
 from nianbao.layout import (
     BANNER_ROW,
+    FIRST_TABLE_ROW,
     INFO_VALUE_WIDTH,
     META_KEYS,
     META_SHEET,
@@ -181,7 +182,7 @@ def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str) 
         ws.row_dimensions[row].height = 220
         cell.comment = Comment(f"填写报告“{section.heading}”部分的文字，分段处按 Alt+Enter 换行。",
                                "nianbao")
-    ws.freeze_panes = "A3"
+    ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
     _print_setup(ws, landscape=False, title_rows="1:2")
     _protect(ws)
 
@@ -256,7 +257,7 @@ def _write_table_sheet(ws: Worksheet, sheet_id: str, data: IntakeData, spec: For
         for row in range(placed.top, placed.top + grid.height):
             ws.row_dimensions[row].height = 30 if sheet_id == "t3" else 24
     else:
-        ws.freeze_panes = "A3"
+        ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
     _print_setup(ws, landscape=sheet_id != "t2", title_rows=f"1:{max(header_bottom, 2)}")
     _protect(ws)
 

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -136,7 +137,7 @@ def precheck(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Finding | Non
 class SheetGrid:
     """The values of one sheet with a label index and merged ranges."""
 
-    def __init__(self, name: str, rows: list[list[object]],
+    def __init__(self, name: str, rows: list[list[Any]],
                  merged: Iterable[tuple[tuple[int, int], tuple[int, int]]], visible: bool) -> None:
         self.name = name
         self.rows = rows
@@ -325,7 +326,7 @@ def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
         wb.close()
 
 
-def _overlay(rows: list[list[object]], scan: SheetScan) -> None:
+def _overlay(rows: list[list[Any]], scan: SheetScan) -> None:
     """Put back what calamine reads as blank: error values and uncalculated formulas."""
     marks: dict[tuple[int, int], object] = dict(scan.errors)
     marks |= {pos: Uncalculated(text) for pos, text in scan.uncalculated.items()}
@@ -358,7 +359,7 @@ def _row_positions(grid: SheetGrid, table: Table,
         if not hits:
             hits = grid.find(row.aliases)
             if hits:
-                variants.append(grid.get(*hits[0]) and str(grid.get(*hits[0])) or row.label)
+                variants.append(str(grid.get(*hits[0]) or row.label))
         if hits:
             rows[row.id] = hits[0][0]
         else:
@@ -562,13 +563,13 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
     findings: list[Finding] = []
     meta = _read_meta(grids)
     if meta.get("form_id") == FORM_ID and meta.get("form_version") != spec.form_version:
-        other = meta.get("form_version", "未知")
+        other_version = meta.get("form_version", "未知")
         if meta.get("format") in FORMATS and meta.get("format") != spec.id:
             spec = FORMATS[meta["format"]]
         else:
             findings.append(_file_finding(
                 "form-version",
-                f"这是其他版本的填报表（版本 {other}），本次应使用 {spec.form_version} 版。"
+                f"这是其他版本的填报表（版本 {other_version}），本次应使用 {spec.form_version} 版。"
                 "请向公开办索取新版填报表，把数据录入新表后重新报送。"))
             return ReadResult(None, findings, meta)
     for grid in grids:
@@ -656,13 +657,13 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         return ReadResult(None, findings, meta)
     for sheet_id, tables in missing_tables.items():
         findings.append(_missing_table_finding(spec, sheet_id, tables))
-    for (read, other), differ in duplicates.items():
+    for (read, copy_name), differ in duplicates.items():
         findings.append(Finding(
             code="table-duplicate", severity=Severity.ERROR if differ else Severity.WARNING,
-            sheet=other,
-            message=(f"工作表“{other}”与“{read}”是同一张表，但数字不同，无法确定以哪一张为准"
+            sheet=copy_name,
+            message=(f"工作表“{copy_name}”与“{read}”是同一张表，但数字不同，无法确定以哪一张为准"
                      f"（目前读取的是“{read}”）。请删除多余的工作表后重新报送。" if differ else
-                     f"工作表“{other}”是“{read}”的重复副本（数字相同），已读取“{read}”。"
+                     f"工作表“{copy_name}”是“{read}”的重复副本（数字相同），已读取“{read}”。"
                      "请删除多余的工作表。")))
     inputs_located = sum(1 for k in positions if spec.cells[k].kind == "input")
     if blanks and len(blanks) == inputs_located:
@@ -730,7 +731,8 @@ def _recompute(values: dict[str, Value | None], spec: FormatSpec) -> None:
             parts = formulas[key].parts
             if all(p in values for p in parts):
                 got = [values[p] for p in parts]
-                values[key] = None if any(v is None for v in got) else sum(got)  # type: ignore[arg-type,misc]
+                values[key] = None if any(v is None for v in got) else sum(
+                    v for v in got if v is not None)
                 pending.remove(key)
                 progress = True
         if not progress:  # cannot happen with a well-formed spec

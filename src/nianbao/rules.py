@@ -73,7 +73,7 @@ def check_balances(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[
             continue
         anchor = rule.right[-1]  # 四、结转下年度继续办理: the input that closes the balance
         column = spec.cells[anchor].column.label
-        parts = "，".join(f"{spec.cells[k].row.label if spec.cells[k].row else k} {_fmt(sub.values.get(k))}"
+        parts = "，".join(f"{_row_label(spec, k)} {_fmt(sub.values.get(k))}"
                          for k in (*rule.left, *rule.right))
         yield _finding(
             rule.code, Severity.ERROR,
@@ -81,6 +81,11 @@ def check_balances(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[
             f"（差 {lsum - rsum}）。本列各项为：{parts}。",
             where, anchor, tuple(k for k in (*rule.left, *rule.right) if k != anchor),
             expected=lsum, actual=rsum)
+
+
+def _row_label(spec: FormatSpec, key: str) -> str:
+    row = spec.cells[key].row
+    return row.label if row is not None else key
 
 
 def check_header(sub: Submission, where: Where, settings: Settings,

@@ -86,9 +86,10 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None) -> Pat
 
     detail = wb.create_sheet("问题明细")
     detail.append(["单位编码", "单位名称", "文件", "工作表", "单元格", "规则代码", "级别", "说明"])
-    for s, report in _reports(board):
+    for unit_status, report in _reports(board):
         for f in report.findings:
-            detail.append([s.unit.code if s else "", s.unit.name if s else "",
+            detail.append([unit_status.unit.code if unit_status else "",
+                           unit_status.unit.name if unit_status else "",
                            display(report.file, base), f.sheet or "", f.cell or "", f.code,
                            f.severity.zh, f.message])
     _finish(detail, (12, 30, 40, 18, 8, 22, 6, 100))
