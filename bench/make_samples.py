@@ -14,12 +14,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from nianbao.intake import IntakeData, write_intake
-from nianbao.layout import workbook_layout
 from nianbao.schema import DEFAULT_FORMAT
-from nianbao.synth import narrative_for, random_values
+from nianbao.synth import narrative_for, random_values, type_into
 
 SEED_AGENCY = "获嘉县政务服务和大数据管理局"
 SEED_S1 = (
@@ -71,18 +68,14 @@ def write_mistakes(path: Path) -> None:
     data = IntakeData(agency=agency, code="610527-020", year=2025, level="县级部门",
                       contact="王五", phone="0913-6100000", values=values, narrative=narrative)
     write_intake(path, data)
-    layout = workbook_layout()
-    wb = load_workbook(path)
-    def put(key: str, value: object) -> None:
-        sheet, cell = layout.cell(key)
-        wb[sheet][cell] = value
-    put("t3.r1.natural", int(values["t3.r1.natural"] or 0) + 2)  # balance broken by 2
-    put("t3.r3_1.commercial", "/")  # placeholder instead of 0
-    put("t3.r2.legal", "１")  # full-width digit typed as text
-    put("t3.r4.other", 1.5)  # a count with decimals
-    put("t2_1.rules.issued", 3)  # a county bureau cannot make 规章
-    put("t2_8.fees.amount", 32500)  # 元 typed into a 万元 cell
-    wb.save(path)
+    type_into(path, {
+        "t3.r1.natural": int(values["t3.r1.natural"] or 0) + 2,  # balance broken by 2
+        "t3.r3_1.commercial": "/",  # placeholder instead of 0
+        "t3.r2.legal": "１",  # full-width digit typed as text
+        "t3.r4.other": 1.5,  # a count with decimals
+        "t2_1.rules.issued": 3,  # a county bureau cannot make 规章
+        "t2_8.fees.amount": 32500,  # 元 typed into a 万元 cell
+    })
 
 
 def main(folder: Path) -> None:

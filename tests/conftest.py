@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
 
 from nianbao.intake import IntakeData, intake_from, write_intake
-from nianbao.layout import workbook_layout
 from nianbao.model import Submission
-from nianbao.synth import random_submission
+from nianbao.synth import random_submission, type_into
 
 REPO = Path(__file__).resolve().parent.parent
 INPUTS = REPO / "inputs"
@@ -52,12 +50,7 @@ def make_workbook(tmp_path: Path) -> Callable[..., Path]:
         path = tmp_path / (name or f"wb{next(counter)}.xlsx")
         write_intake(path, data)
         if edits:
-            layout = workbook_layout()
-            wb = load_workbook(path)
-            for key, value in edits.items():
-                sheet, cell = layout.cell(key)
-                wb[sheet][cell] = value
-            wb.save(path)
+            type_into(path, edits)
         return path
 
     return make

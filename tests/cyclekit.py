@@ -7,12 +7,11 @@ import os
 import random
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from nianbao.intake import IntakeData, intake_from, write_intake
-from nianbao.layout import workbook_layout
 from nianbao.model import Submission
-from nianbao.synth import UNITS, narrative_for, random_values
+from nianbao.synth import UNITS, narrative_for, random_values, type_into
 
 PLACE = "青山县"
 TOWNS = ("城关", "河口", "石桥", "柳林", "新集", "马庄", "白沙", "东岗", "西湖", "南塘", "北店",
@@ -66,12 +65,7 @@ def write_form(path: Path, sub: Submission, *, edits: dict[str, object] | None =
     path.parent.mkdir(parents=True, exist_ok=True)
     write_intake(path, intake_from(sub))
     if edits:
-        layout = workbook_layout()
-        wb = load_workbook(path)
-        for key, value in edits.items():
-            sheet, cell = layout.cell(key)
-            wb[sheet][cell] = value
-        wb.save(path)
+        type_into(path, edits)
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path

@@ -8,7 +8,9 @@ recomputed from the schema's formulas.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from nianbao.model import Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
@@ -133,3 +135,22 @@ def random_submission(rng: random.Random, *, index: int = 0, year: int = 2025,
     return Submission(agency=agency, code=f"SYN-{index:05d}", year=year, level="县级部门",
                       contact="张三", phone="0373-1234567", values=values,
                       narrative=narrative_for(agency, year, values, rng))
+
+
+def type_into(path: Path, edits: Mapping[str, object]) -> Path:
+    """Type values into an intake workbook by key, as a person would (for samples and tests).
+
+    The value is written where :mod:`nianbao.layout` puts the key, over whatever
+    was there (a formula included), so a test can make any cell say anything.
+    """
+    from openpyxl import load_workbook
+
+    from nianbao.layout import workbook_layout
+
+    layout = workbook_layout()
+    wb = load_workbook(path)
+    for key, value in edits.items():
+        sheet, cell = layout.cell(key)
+        wb[sheet][cell] = value
+    wb.save(path)
+    return path
