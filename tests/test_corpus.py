@@ -127,7 +127,7 @@ def test_corpus_generator_is_reproducible(tmp_path: Path) -> None:
 # ------------------------------------------------ what calamine does not tell the reader
 
 def test_corpus_scan_sheet_xml_sees_errors_formulas_and_far_cells() -> None:
-    from nianbao.reader import MAX_ROWS, scan_sheet_xml
+    from nianbao.package import MAX_ROWS, scan_sheet_xml
 
     xml = (b'<x:worksheet xmlns:x="main"><x:sheetData>'
            b'<x:row r="2"><x:c r="A2" t="e"><x:v>#N/A</x:v></x:c>'
@@ -148,7 +148,7 @@ def test_corpus_scan_sheet_xml_sees_errors_formulas_and_far_cells() -> None:
 
 
 def test_corpus_scan_sheet_xml_leaves_a_normal_sheet_alone() -> None:
-    from nianbao.reader import scan_sheet_xml
+    from nianbao.package import scan_sheet_xml
 
     scan = scan_sheet_xml(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
                           b"</sheetData></worksheet>")

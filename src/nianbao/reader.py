@@ -6,22 +6,13 @@ whose sheets were renamed or reordered, or that an agency re-typed in its own
 layout still reads.  Cached formula values are never trusted: totals are
 recomputed, and a total present in the file is kept as a *claim* to check.
 
-Files that cannot be read at all give one file-level finding each.
-
-Before calamine sees a file, each sheet's XML is scanned (:func:`scan_sheet_xml`)
-for what calamine hides or chokes on: error cells and formulas with no cached
-value (calamine reads both as blank), and content far outside any form (a single
-value in XFD1048576 makes calamine allocate the whole rectangle and abort the
-process); far cells are dropped from an in-memory copy, never from the file.
+Files that cannot be read at all give one file-level finding each; the
+file-level checks and the sheet XML scan live in :mod:`nianbao.package`.
 """
 
 from __future__ import annotations
 
-import io
-import posixpath
 import re
-import xml.etree.ElementTree as ET
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +23,7 @@ from python_calamine import CalamineWorkbook
 
 from nianbao.layout import META_KEYS, a1
 from nianbao.model import Finding, Severity, Submission, Value
+from nianbao.package import Package, SheetScan, file_finding, open_package
 from nianbao.schema import (
     DEFAULT_FORMAT,
     FORM_ID,
@@ -44,9 +36,6 @@ from nianbao.schema import (
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 from nianbao.values import Issue, Uncalculated, parse_cell
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
-_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 _BANNER = re.compile(r"填报单位[:：]\s*(?P<name>[^（(]*?)\s*(?:[（(]编码[:：]\s*(?P<code>[^）)]*)[）)])?"
                      r"\s*(?:报告年度[:：]\s*(?P<year>\d{4}))?\s*$")
 
@@ -60,76 +49,6 @@ class ReadResult:
     meta: dict[str, str] = field(default_factory=dict)
     positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (sheet, A1)
     info_positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # field -> (sheet, A1)
-
-
-def _file_finding(code: str, message: str) -> Finding:
-    return Finding(code=code, severity=Severity.ERROR, message=message)
-
-
-# ----------------------------------------------------------------------- file level
-
-def precheck(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Finding | None:
-    """Reject what is not a readable .xlsx, with one clear finding; None if it looks fine."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        return _file_finding("file-unreadable", f"无法打开文件：{exc.strerror or exc}")
-    suffix = path.suffix.lower()
-    if size == 0:
-        return _file_finding("file-empty", "文件为空（0 字节），可能在传输中损坏，请重新报送。")
-    if size > settings.max_file_bytes:
-        return _file_finding(
-            "file-too-large",
-            f"文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_bytes // 1048576} MB），"
-            "填报表正常只有几十 KB，请检查是否误传了其他文件。")
-    if head.startswith(OLE2_MAGIC):
-        with path.open("rb") as fh:
-            blob = fh.read(min(size, 4 * 1024 * 1024))
-        if _ENCRYPTED_MARK in blob:
-            return _file_finding("file-encrypted",
-                                 "文件设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）"
-                                 "后另存为 .xlsx 重新报送。")
-        kind = "WPS 表格（.et）" if suffix == ".et" else "旧版 Excel（.xls）"
-        return _file_finding("file-old-format",
-                             f"这是{kind}格式的文件，无法读取。请用 Excel 或 WPS 打开，"
-                             "“另存为”Excel 工作簿（*.xlsx）后重新报送。")
-    if not head.startswith(ZIP_MAGIC):
-        with path.open("rb") as fh:
-            start = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-        if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
-            return _file_finding(
-                "file-not-xlsx",
-                "这是网页（HTML/XML）格式的文件，只是扩展名像 Excel，常见于从业务系统“导出 Excel”。"
-                "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx），或改用下发的填报表填写。")
-        if suffix in (".xls", ".et"):
-            hint = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）。"
-        else:
-            hint = "可能是把其他文件（如 CSV、网页或文本）改了扩展名，请使用下发的 .xlsx 填报表。"
-        return _file_finding("file-not-xlsx", f"文件不是有效的 Excel 工作簿（.xlsx）。{hint}")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            unpacked = sum(i.file_size for i in infos)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return _file_finding("file-corrupt",
-                             "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
-    if unpacked > settings.max_unzipped_bytes:
-        return _file_finding(
-            "file-too-large",
-            f"文件解压后过大（{unpacked / 1048576:.0f} MB），不像是填报表，已拒绝读取。")
-    if "xl/workbook.xml" not in names:
-        if "mimetype" in names and "content.xml" in names:
-            return _file_finding("file-not-xlsx",
-                                 "这是 ODS（OpenDocument 表格）格式的文件，只是扩展名改成了 .xlsx。"
-                                 "请用 WPS 或 LibreOffice 打开后“另存为”Excel 工作簿（*.xlsx）再报送。")
-        if "word/document.xml" in names:
-            return _file_finding("file-not-xlsx",
-                                 "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。")
-        return _file_finding("file-not-xlsx", "文件不是 Excel 工作簿（.xlsx），请使用下发的填报表。")
-    return None
 
 
 # ------------------------------------------------------------------------ the grids
@@ -180,132 +99,12 @@ class SheetGrid:
 # What a real form never exceeds; content beyond it is a stray keystroke far away
 # (Ctrl+End) and would make calamine allocate the whole rectangle up to it: a
 # single value in XFD1048576 asks for 512 GB and aborts the process.
-MAX_ROWS = 2000
-MAX_COLS = 200
-
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_ROW_OR_CELL = re.compile(
-    rb"<(?:[\w.-]+:)?row\b(?P<row>[^>]*)>"
-    rb"|<(?:[\w.-]+:)?c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?:[\w.-]+:)?c>)", re.S)
-_ATTR_R = re.compile(rb'\br="([A-Za-z]{0,3})(\d*)"')
-_ATTR_T = re.compile(rb'\bt="(\w+)"')
-_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
-_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?(?:v|is)>)", re.S)
-
-
-@dataclass(slots=True)
-class SheetScan:
-    """What calamine does not tell: error cells, uncalculated formulas, the used extent."""
-
-    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 0-based
-    uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)
-    far: list[tuple[int, int]] = field(default_factory=list)  # cells beyond MAX_ROWS/MAX_COLS
-    trimmed: bytes | None = None  # the sheet XML without the far cells, if there were any
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
-
-
-def scan_sheet_xml(xml: bytes) -> SheetScan:
-    """Find error cells, formulas with no cached value and cells far outside any form."""
-    scan = SheetScan()
-    row, col = 0, 0
-    far_spans: list[tuple[int, int]] = []
-    for match in _ROW_OR_CELL.finditer(xml):
-        if match.group("row") is not None:
-            got = _ATTR_R.search(match.group("row"))
-            row = int(got.group(2)) if got and got.group(2) else row + 1
-            col = 0
-            continue
-        attrs = match.group("attrs") or b""
-        got = _ATTR_R.search(attrs)
-        if got and got.group(1):
-            col = _col_number(got.group(1))
-            if got.group(2):
-                row = int(got.group(2))
-        else:
-            col += 1
-        body = match.group("body") or b""
-        value = _VALUE.search(body)
-        has_value = bool(value and value.group(1))
-        formula = _FORMULA.search(body)
-        if not has_value and not formula:
-            continue  # formatting only: calamine skips these too
-        if row > MAX_ROWS or col > MAX_COLS:
-            scan.far.append((row - 1, col - 1))
-            far_spans.append(match.span())
-            continue
-        kind = _ATTR_T.search(attrs)
-        if kind and kind.group(1) == b"e" and value and value.group(1):
-            scan.errors[(row - 1, col - 1)] = value.group(1).decode("utf-8", "replace").strip()
-        elif formula and not has_value:
-            text = (formula.group(1) or b"").decode("utf-8", "replace")
-            scan.uncalculated[(row - 1, col - 1)] = _xml_unescape(text)
-    if far_spans:
-        pieces, last = [], 0
-        for start, end in far_spans:
-            pieces.append(xml[last:start])
-            last = end
-        pieces.append(xml[last:])
-        scan.trimmed = b"".join(pieces)
-    return scan
-
-
-def _xml_unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
-    book = ET.fromstring(zf.read("xl/workbook.xml"))
-    try:
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return {}
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    parts: dict[str, str] = {}
-    for sheet in book.iter():
-        if not sheet.tag.endswith("}sheet"):
-            continue
-        target = targets.get(sheet.get(_NS_REL), "")
-        if not target:
-            continue
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target))
-        parts[sheet.get("name", "")] = part
-    return parts
-
-
-def _scan_package(path: Path) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
-    """Scan every sheet; if any has far-away cells, an in-memory copy without them."""
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        parts = {name: part for name, part in _sheet_parts(zf).items() if part in names}
-        scans = {name: scan_sheet_xml(zf.read(part)) for name, part in parts.items()}
-        trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
-        if not trimmed:
-            return scans, None
-        copy = io.BytesIO()
-        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in zf.infolist():
-                out.writestr(info, trimmed.get(info.filename) or zf.read(info.filename))
-        copy.seek(0)
-        return scans, copy
-
-
 class SheetUnreadable(Exception):
     """One sheet of an otherwise well-formed package cannot be parsed."""
 
 
-def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
-    scans, copy = _scan_package(path)
-    wb = (CalamineWorkbook.from_filelike(copy) if copy is not None
-          else CalamineWorkbook.from_path(str(path)))
+def _load(package: Package) -> list[SheetGrid]:
+    wb = CalamineWorkbook.from_filelike(package.data)
     try:
         grids = []
         visible = {m.name: str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)
@@ -316,12 +115,12 @@ def _load(path: Path) -> tuple[list[SheetGrid], dict[str, SheetScan]]:
                 rows = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # noqa: BLE001 - calamine's errors have no common base
                 raise SheetUnreadable(name) from exc
-            scan = scans.get(name)
+            scan = package.scans.get(name)
             if scan:
                 _overlay(rows, scan)
             merged = getattr(sheet, "merged_cell_ranges", None) or []
             grids.append(SheetGrid(name, rows, merged, visible.get(name, True)))
-        return grids, scans
+        return grids
     finally:
         wb.close()
 
@@ -486,55 +285,22 @@ def _score(grid: SheetGrid, table: Table) -> int:
 def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
                   spec: FormatSpec = DEFAULT_FORMAT) -> ReadResult:
     """Read one returned workbook.  Never raises for anything in the file."""
-    bad = precheck(path, settings)
-    if bad:
-        return ReadResult(None, [bad])
+    package = open_package(path, settings)
+    if isinstance(package, Finding):
+        return ReadResult(None, [package])
     try:
-        grids, scans = _load(path)
+        grids = _load(package)
     except SheetUnreadable as exc:
-        return ReadResult(None, [_file_finding(
+        return ReadResult(None, [file_finding(
             "file-corrupt", f"文件已损坏：工作表“{exc}”无法读取。请用 Excel 或 WPS 打开后重新保存再报送；"
                             "如果打不开，请重新填报。")])
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        return ReadResult(None, [_file_finding(
+        return ReadResult(None, [file_finding(
             "file-corrupt", f"文件已损坏，无法读取（{detail}）。请用 Excel 或 WPS 打开后重新保存再报送。")])
     result = _read_grids(path, grids, settings, spec)
-    result.findings[:0] = package_notes(path) + _far_findings(scans)
+    result.findings[:0] = package.notes
     return result
-
-
-def package_notes(path: Path) -> list[Finding]:
-    """Warnings about parts of a readable workbook that nianbao ignores: macros, external links."""
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-    notes: list[Finding] = []
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        notes.append(Finding(
-            code="macros-ignored", severity=Severity.WARNING,
-            message="文件中含有宏（VBA 代码），nianbao 不运行宏、只读取单元格里的数据。"
-                    "填报表不需要宏，请确认数据是直接填写的，今后请保存为不含宏的 .xlsx。"))
-    links = [n for n in names if n.lower().startswith("xl/externallinks/") and n.endswith(".xml")]
-    if links:
-        notes.append(Finding(
-            code="external-links-ignored", severity=Severity.WARNING,
-            message=f"文件中有 {len(links)} 处引用了其他工作簿的外部链接，nianbao 不读取外部文件，"
-                    "只使用表中保存的数值。请把引用其他文件的公式改为直接填写数字后重新报送。"))
-    return notes
-
-
-def _far_findings(scans: dict[str, SheetScan]) -> list[Finding]:
-    out: list[Finding] = []
-    for name, scan in scans.items():
-        if not scan.far:
-            continue
-        r, c = max(scan.far)
-        out.append(Finding(
-            code="stray-far-cells", severity=Severity.WARNING, sheet=name, cell=a1(r + 1, c + 1),
-            message=f"工作表“{name}”在远离表格的地方（如 {a1(r + 1, c + 1)}）有 {len(scan.far)} 个"
-                    f"单元格有内容，已忽略（只读取前 {MAX_ROWS} 行、前 {MAX_COLS} 列）。"
-                    "请删除这些多余内容（Ctrl+End 可定位）。"))
-    return out
 
 
 def _read_meta(grids: list[SheetGrid]) -> dict[str, str]:
@@ -567,7 +333,7 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         if meta.get("format") in FORMATS and meta.get("format") != spec.id:
             spec = FORMATS[meta["format"]]
         else:
-            findings.append(_file_finding(
+            findings.append(file_finding(
                 "form-version",
                 f"这是其他版本的填报表（版本 {other_version}），本次应使用 {spec.form_version} 版。"
                 "请向公开办索取新版填报表，把数据录入新表后重新报送。"))
@@ -651,7 +417,7 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                                          settings)
                 (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(finding)
     if not found_any:
-        findings.append(_file_finding(
+        findings.append(file_finding(
             "tables-missing",
             "文件中没有找到年度报告的统计表（表二、表三、表四）。请使用下发的填报表填写后报送。"))
         return ReadResult(None, findings, meta)

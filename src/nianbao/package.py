@@ -1,0 +1,269 @@
+"""The file as a package: everything decided before a spreadsheet library sees it.
+
+The file is read into memory once.  From those bytes: is it a real .xlsx (not
+an .xls, a WPS .et, an encrypted file, a CSV or web page renamed, a truncated
+download, a zip bomb)?  Then each sheet's XML is scanned (:func:`scan_sheet_xml`)
+for what calamine hides or chokes on: error cells and formulas with no cached
+value (calamine reads both as blank), and content far outside any form (a single
+value in XFD1048576 makes calamine allocate the whole rectangle and abort the
+process); far cells are dropped from an in-memory copy, never from the file.
+Macros and external links are noted (nianbao never runs or follows them).
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao.layout import a1
+from nianbao.model import Finding, Severity
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+
+
+def file_finding(code: str, message: str) -> Finding:
+    """A file-level error (no sheet, no cell)."""
+    return Finding(code=code, severity=Severity.ERROR, message=message)
+
+
+@dataclass(slots=True)
+class Package:
+    """A workbook that passed the file-level checks, held in memory."""
+
+    data: io.BytesIO  # what the spreadsheet library should read (maybe trimmed)
+    scans: dict[str, SheetScan]
+    notes: list[Finding]  # warnings: macros, external links, far-away cells
+
+
+def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Package | Finding:
+    """Read the file once and check it as a package; a finding says why it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_bytes:
+            return file_finding(
+                "file-too-large",
+                f"文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_bytes // 1048576} MB），"
+                "填报表正常只有几十 KB，请检查是否误传了其他文件。")
+        data = path.read_bytes()
+    except OSError as exc:
+        return file_finding("file-unreadable", f"无法打开文件：{exc.strerror or exc}")
+    bad = _check_bytes(data, path.suffix.lower())
+    if bad:
+        return bad
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return file_finding("file-corrupt",
+                            "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
+    with zf:
+        names = {i.filename for i in infos}
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > settings.max_unzipped_bytes:
+            return file_finding(
+                "file-too-large",
+                f"文件解压后过大（{unpacked / 1048576:.0f} MB），不像是填报表，已拒绝读取。")
+        if "xl/workbook.xml" not in names:
+            return _not_a_workbook(names)
+        try:
+            scans, trimmed = _scan_sheets(zf, names)
+        except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, ValueError, EOFError):
+            return file_finding("file-corrupt",
+                                "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
+        notes = _notes(sorted(names)) + _far_findings(scans)
+        stream = io.BytesIO(data) if trimmed is None else trimmed
+    return Package(data=stream, scans=scans, notes=notes)
+
+
+def _check_bytes(data: bytes, suffix: str) -> Finding | None:
+    if not data:
+        return file_finding("file-empty", "文件为空（0 字节），可能在传输中损坏，请重新报送。")
+    if data.startswith(OLE2_MAGIC):
+        if _ENCRYPTED_MARK in data[:4 * 1024 * 1024]:
+            return file_finding("file-encrypted",
+                                "文件设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）"
+                                "后另存为 .xlsx 重新报送。")
+        kind = "WPS 表格（.et）" if suffix == ".et" else "旧版 Excel（.xls）"
+        return file_finding("file-old-format",
+                            f"这是{kind}格式的文件，无法读取。请用 Excel 或 WPS 打开，"
+                            "“另存为”Excel 工作簿（*.xlsx）后重新报送。")
+    if not data.startswith(ZIP_MAGIC):
+        start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
+            return file_finding(
+                "file-not-xlsx",
+                "这是网页（HTML/XML）格式的文件，只是扩展名像 Excel，常见于从业务系统“导出 Excel”。"
+                "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx），或改用下发的填报表填写。")
+        if suffix in (".xls", ".et"):
+            hint = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）。"
+        else:
+            hint = "可能是把其他文件（如 CSV、网页或文本）改了扩展名，请使用下发的 .xlsx 填报表。"
+        return file_finding("file-not-xlsx", f"文件不是有效的 Excel 工作簿（.xlsx）。{hint}")
+    return None
+
+
+def _not_a_workbook(names: set[str]) -> Finding:
+    if "mimetype" in names and "content.xml" in names:
+        return file_finding("file-not-xlsx",
+                            "这是 ODS（OpenDocument 表格）格式的文件，只是扩展名改成了 .xlsx。"
+                            "请用 WPS 或 LibreOffice 打开后“另存为”Excel 工作簿（*.xlsx）再报送。")
+    if "word/document.xml" in names:
+        return file_finding("file-not-xlsx",
+                            "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。")
+    return file_finding("file-not-xlsx", "文件不是 Excel 工作簿（.xlsx），请使用下发的填报表。")
+
+
+MAX_ROWS = 2000
+MAX_COLS = 200
+
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_ROW_OR_CELL = re.compile(
+    rb"<(?:[\w.-]+:)?row\b(?P<row>[^>]*)>"
+    rb"|<(?:[\w.-]+:)?c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?:[\w.-]+:)?c>)", re.S)
+_ATTR_R = re.compile(rb'\br="([A-Za-z]{0,3})(\d*)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?(?:v|is)>)", re.S)
+
+
+@dataclass(slots=True)
+class SheetScan:
+    """What calamine does not tell: error cells, uncalculated formulas, the used extent."""
+
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 0-based
+    uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)
+    far: list[tuple[int, int]] = field(default_factory=list)  # cells beyond MAX_ROWS/MAX_COLS
+    trimmed: bytes | None = None  # the sheet XML without the far cells, if there were any
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def scan_sheet_xml(xml: bytes) -> SheetScan:
+    """Find error cells, formulas with no cached value and cells far outside any form."""
+    scan = SheetScan()
+    row, col = 0, 0
+    far_spans: list[tuple[int, int]] = []
+    for match in _ROW_OR_CELL.finditer(xml):
+        if match.group("row") is not None:
+            got = _ATTR_R.search(match.group("row"))
+            row = int(got.group(2)) if got and got.group(2) else row + 1
+            col = 0
+            continue
+        attrs = match.group("attrs") or b""
+        got = _ATTR_R.search(attrs)
+        if got and got.group(1):
+            col = _col_number(got.group(1))
+            if got.group(2):
+                row = int(got.group(2))
+        else:
+            col += 1
+        body = match.group("body") or b""
+        value = _VALUE.search(body)
+        has_value = bool(value and value.group(1))
+        formula = _FORMULA.search(body)
+        if not has_value and not formula:
+            continue  # formatting only: calamine skips these too
+        if row > MAX_ROWS or col > MAX_COLS:
+            scan.far.append((row - 1, col - 1))
+            far_spans.append(match.span())
+            continue
+        kind = _ATTR_T.search(attrs)
+        if kind and kind.group(1) == b"e" and value and value.group(1):
+            scan.errors[(row - 1, col - 1)] = value.group(1).decode("utf-8", "replace").strip()
+        elif formula and not has_value:
+            text = (formula.group(1) or b"").decode("utf-8", "replace")
+            scan.uncalculated[(row - 1, col - 1)] = _xml_unescape(text)
+    if far_spans:
+        pieces, last = [], 0
+        for start, end in far_spans:
+            pieces.append(xml[last:start])
+            last = end
+        pieces.append(xml[last:])
+        scan.trimmed = b"".join(pieces)
+    return scan
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
+    book = ET.fromstring(zf.read("xl/workbook.xml"))
+    try:
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts: dict[str, str] = {}
+    for sheet in book.iter():
+        if not sheet.tag.endswith("}sheet"):
+            continue
+        target = targets.get(sheet.get(_NS_REL), "")
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        parts[sheet.get("name", "")] = part
+    return parts
+
+
+def _scan_sheets(zf: zipfile.ZipFile, names: set[str]
+                 ) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
+    """Scan every sheet; if any has far-away cells, an in-memory copy without them."""
+    parts = {name: part for name, part in _sheet_parts(zf).items() if part in names}
+    scans = {name: scan_sheet_xml(zf.read(part)) for name, part in parts.items()}
+    trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
+    if not trimmed:
+        return scans, None
+    copy = io.BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zf.infolist():
+            out.writestr(info, trimmed.get(info.filename) or zf.read(info.filename))
+    copy.seek(0)
+    return scans, copy
+
+
+def _notes(names: list[str]) -> list[Finding]:
+    """Warnings about parts of a readable workbook that nianbao ignores: macros, external links."""
+    notes: list[Finding] = []
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        notes.append(Finding(
+            code="macros-ignored", severity=Severity.WARNING,
+            message="文件中含有宏（VBA 代码），nianbao 不运行宏、只读取单元格里的数据。"
+                    "填报表不需要宏，请确认数据是直接填写的，今后请保存为不含宏的 .xlsx。"))
+    links = [n for n in names if n.lower().startswith("xl/externallinks/") and n.endswith(".xml")]
+    if links:
+        notes.append(Finding(
+            code="external-links-ignored", severity=Severity.WARNING,
+            message=f"文件中有 {len(links)} 处引用了其他工作簿的外部链接，nianbao 不读取外部文件，"
+                    "只使用表中保存的数值。请把引用其他文件的公式改为直接填写数字后重新报送。"))
+    return notes
+
+
+def _far_findings(scans: dict[str, SheetScan]) -> list[Finding]:
+    out: list[Finding] = []
+    for name, scan in scans.items():
+        if not scan.far:
+            continue
+        r, c = max(scan.far)
+        out.append(Finding(
+            code="stray-far-cells", severity=Severity.WARNING, sheet=name, cell=a1(r + 1, c + 1),
+            message=f"工作表“{name}”在远离表格的地方（如 {a1(r + 1, c + 1)}）有 {len(scan.far)} 个"
+                    f"单元格有内容，已忽略（只读取前 {MAX_ROWS} 行、前 {MAX_COLS} 列）。"
+                    "请删除这些多余内容（Ctrl+End 可定位）。"))
+    return out
