@@ -256,3 +256,22 @@ def test_build_pdf_holds_the_numbers(tmp_path, make_submission, make_workbook) -
     assert "工作年度报告" in text and "行政事业性收费" in text
     again = build_all([src], out, pdf=True)
     assert "已是最新跳过 1 个" in again.notes[-1]
+
+
+def test_build_compiles_the_template_once_per_run(folder, tmp_path, monkeypatch) -> None:
+    from nianbao import engine
+
+    calls = tmp_path / "loads.txt"
+    original = engine.Template.load.__func__
+
+    def counting(cls, path):
+        with calls.open("a") as fh:  # appended from any process, workers included
+            fh.write("x")
+        return original(cls, path)
+
+    monkeypatch.setattr(engine.Template, "load", classmethod(counting))
+
+    summary = build_all([folder], tmp_path / "out", jobs=2)
+
+    assert summary.count(Status.BUILT) == 4
+    assert calls.read_text() == "x"

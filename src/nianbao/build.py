@@ -317,13 +317,18 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
             if progress:
                 progress(i, len(job_list), outcome)
 
+    # The compiled template is shared: forked workers inherit it (compiled once per
+    # run); where fork is unavailable each worker compiles it once in its initializer.
+    _WORKER["renderer"], _WORKER["settings"] = main_renderer, settings
     if workers == 1:
-        _WORKER["renderer"], _WORKER["settings"] = main_renderer, settings
         collect_outcomes(map(_process, job_list))
     else:
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
         chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(template, settings)) as pool:
+        init: tuple[Callable[..., None] | None, tuple[object, ...]] = (
+            (None, ()) if fork else (_init_worker, (template, settings)))
+        with ctx.Pool(workers, initializer=init[0], initargs=init[1]) as pool:
             collect_outcomes(pool.imap_unordered(_process, job_list, chunk))
     summary.outcomes = _settle_duplicates(outcomes)
     for outcome in summary.outcomes:
