@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from cyclekit import YEAR, county_rows, submission, write_form, write_roster_xlsx
+
 from nianbao.cli import main
 
 pytestmark = pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),

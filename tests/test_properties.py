@@ -41,8 +41,8 @@ from hypothesis import strategies as st
 
 from nianbao.model import Severity, Submission, Value
 from nianbao.rules import Where, validate
-from nianbao.schema import DEFAULT_FORMAT, ValueType
-from nianbao.synth import random_submission, recompute
+from nianbao.schema import DEFAULT_FORMAT, GB2021, ValueType
+from nianbao.synth import random_submission
 from nianbao.values import Issue, parse_cell
 
 SPEC = DEFAULT_FORMAT
@@ -73,7 +73,7 @@ def changed(sub: Submission, edits: dict[str, int], *, claims: bool = False) -> 
     values: dict[str, Value | None] = dict(sub.values)
     for key, delta in edits.items():
         values[key] = (values[key] or 0) + delta
-    recompute(values)
+    GB2021.recompute(values)
     shown = {k: v for k, v in sub.values.items()
              if claims and k in SPEC.computed_keys and v is not None}
     return replace(sub, values=values, claims=shown)

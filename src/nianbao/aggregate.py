@@ -53,19 +53,8 @@ def _add(a: Value | None, b: Value | None) -> Value | None:
 
 
 def recompute(values: dict[str, Value | None], spec: FormatSpec = DEFAULT_FORMAT) -> None:
-    """Fill every computed cell from its formula (in place), in dependency order."""
-    formulas = spec.formulas
-    pending = list(spec.computed_keys)
-    while pending:
-        ready = [k for k in pending if all(p in values for p in formulas[k].parts)]
-        if not ready:  # cannot happen with a well-formed spec
-            raise ValueError(f"circular formulas: {pending}")
-        for key in ready:
-            total: Value | None = 0
-            for part in formulas[key].parts:
-                total = _add(total, values[part])
-            values[key] = total
-            pending.remove(key)
+    """Fill every computed cell from its formula (in place); see :meth:`FormatSpec.recompute`."""
+    spec.recompute(values)
 
 
 def aggregate(subs: Sequence[Submission], *, agency: str = "汇总", code: str = SUMMARY_CODE,

@@ -442,7 +442,7 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
     findings += blanks
     for key in spec.input_keys:
         values.setdefault(key, None)
-    _recompute(values, spec)
+    spec.recompute(values)
 
     info, narrative, info_where = _read_info(grids, spec)
     banner = _read_banner(grids)
@@ -485,24 +485,6 @@ def _meta_mismatch(meta: dict[str, str], agency: str, code: str,
 def _year(text: str) -> int | None:
     match = re.search(r"(19|20)\d{2}", text or "")
     return int(match.group(0)) if match else None
-
-
-def _recompute(values: dict[str, Value | None], spec: FormatSpec) -> None:
-    """Fill every computed cell from its formula, in dependency order."""
-    formulas = spec.formulas
-    pending = [k for k in spec.computed_keys]
-    while pending:
-        progress = False
-        for key in list(pending):
-            parts = formulas[key].parts
-            if all(p in values for p in parts):
-                got = [values[p] for p in parts]
-                values[key] = None if any(v is None for v in got) else sum(
-                    v for v in got if v is not None)
-                pending.remove(key)
-                progress = True
-        if not progress:  # cannot happen with a well-formed spec
-            raise RuntimeError(f"circular formulas: {pending}")
 
 
 def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: str,

@@ -14,6 +14,7 @@ import enum
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 
 
@@ -266,7 +267,32 @@ class FormatSpec:
     def computed_keys(self) -> tuple[str, ...]:
         return tuple(k for k, c in self.cells.items() if c.kind is CellKind.COMPUTED)
 
-    @property
+    @cached_property
+    def formula_order(self) -> tuple[str, ...]:
+        """The computed keys in an order where every formula's parts come first."""
+        done, order = set(self.input_keys), []
+        pending = list(self.computed_keys)
+        while pending:
+            ready = [k for k in pending if all(p in done for p in self.formulas[k].parts)]
+            if not ready:
+                raise ValueError(f"circular formulas in {self.id}: {pending}")
+            for key in ready:
+                order.append(key)
+                done.add(key)
+                pending.remove(key)
+        return tuple(order)
+
+    def recompute(self, values: dict[str, int | Decimal | None]) -> None:
+        """Fill every computed cell of ``values`` from the inputs, in place.
+
+        A total is ``None`` when any of its parts is ``None`` (could not be read).
+        """
+        for key in self.formula_order:
+            parts = [values.get(p) for p in self.formulas[key].parts]
+            values[key] = None if any(p is None for p in parts) else sum(
+                p for p in parts if p is not None)
+
+    @cached_property
     def formulas(self) -> dict[str, Sum]:
         """The one formula that computes each computed cell (first matching Sum)."""
         out: dict[str, Sum] = {}

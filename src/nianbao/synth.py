@@ -31,16 +31,6 @@ UNITS = ("教育局", "公安局", "民政局", "司法局", "财政局", "人�
 PLACES = ("青山县", "白水县", "临河县", "东平县", "安远县", "长宁县", "永和县", "清源县")
 
 
-def recompute(values: dict[str, Value | None], spec: FormatSpec = DEFAULT_FORMAT) -> None:
-    """Fill the computed cells of ``values`` from the inputs (in place)."""
-    formulas = spec.formulas
-    for _ in range(3):  # 表三's corner depends on other computed cells
-        for key in spec.computed_keys:
-            parts = [values.get(p) for p in formulas[key].parts]
-            values[key] = None if any(p is None for p in parts) else sum(
-                p for p in parts if p is not None)
-
-
 def _split(total: int, weights: dict[str, int], rng: random.Random) -> dict[str, int]:
     keys = list(weights)
     out = dict.fromkeys(keys, 0)
@@ -82,7 +72,7 @@ def random_values(rng: random.Random, *, scale: int = 50,
         parts = _split(n, {"keep": 6, "correct": 1, "other": 2, "pending": 1}, rng)
         for leaf, count in parts.items():
             values[f"t4.{prefix}_{leaf}"] = count
-    recompute(values, spec)
+    spec.recompute(values)
     return values
 
 
