@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -103,19 +104,23 @@ def test_build_force_gives_byte_identical_outputs(folder, tmp_path) -> None:
 
 
 def test_build_template_change_rebuilds_all(folder, tmp_path) -> None:
-    out = tmp_path / "out"
-    build_all([folder], out)
     from nianbao.build import default_template
 
+    out = tmp_path / "out"
     template = tmp_path / "my.docx"
-    data = bytearray(default_template().read_bytes())
-    template.write_bytes(bytes(data))
-    same = build_all([folder], out, template=template)
-    assert same.count(Status.UNCHANGED) == 4  # same bytes, same hash
-    from nianbao.template_builder import write_template
-
-    write_template(template)  # regenerated: identical bytes by design
+    template.write_bytes(default_template().read_bytes())
+    build_all([folder], out, template=template)
     assert build_all([folder], out, template=template).count(Status.UNCHANGED) == 4
+    document = docx.Document(str(template))
+    document.add_paragraph("（本报告由青山县政务公开办统一编印）")
+    document.save(str(template))
+
+    changed = build_all([folder], out, template=template)
+
+    assert changed.count(Status.BUILT) == 4 and changed.count(Status.UNCHANGED) == 0
+    built = next(o for o in changed.outcomes if o.status == Status.BUILT)
+    text = [p.text for p in docx.Document(str(built.outputs[0])).paragraphs]
+    assert "（本报告由青山县政务公开办统一编印）" in text
 
 
 def test_build_drafts_marks_invalid_agencies(folder, tmp_path) -> None:
@@ -275,3 +280,78 @@ def test_build_compiles_the_template_once_per_run(folder, tmp_path, monkeypatch)
 
     assert summary.count(Status.BUILT) == 4
     assert calls.read_text() == "x"
+
+
+def test_build_identical_copies_one_report(tmp_path, make_submission, make_workbook) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    one = make_workbook(make_submission(50))
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        shutil.copy(one, src / name)
+
+    for jobs in (1, 2):
+        summary = build_all([src], tmp_path / f"out{jobs}", jobs=jobs, force=True)
+
+        assert sorted(o.status for o in summary.outcomes) == [
+            Status.BUILT, Status.REFUSED, Status.REFUSED]
+        assert len(list((tmp_path / f"out{jobs}").glob("*.docx"))) == 1
+        assert not list((tmp_path / f"out{jobs}").glob(".nianbao-tmp-*"))
+
+
+def test_build_outputs_are_readable_by_others(folder, tmp_path) -> None:
+    out = tmp_path / "out"
+
+    build_all([folder], out, html=True)
+
+    for path in [*out.glob("*.docx"), *out.glob("*.html"), out / "生成情况.txt"]:
+        assert path.stat().st_mode & 0o044 == 0o044, path
+
+
+def test_build_unwritable_output_is_a_clear_tool_error(runner, folder, tmp_path) -> None:
+    blocker = tmp_path / "报告"
+    blocker.write_text("a file where the output folder should be")
+    outs = [blocker / "2025"]
+    if os.geteuid() != 0:  # root writes into read-only folders anyway
+        read_only = tmp_path / "ro"
+        read_only.mkdir()
+        read_only.chmod(0o555)
+        outs.append(read_only)
+
+    for out in outs:
+        result = runner.invoke(main, ["build", str(folder), "-o", str(out)])
+
+        assert result.exit_code == 3, result.output
+        assert "无法使用输出目录" in result.output and "Traceback" not in result.output
+
+
+def test_build_output_name_taken_by_a_folder_fails_that_agency_only(folder, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    report = check_file(folder / "清源市人民政府办公室.xlsx")
+    (out / REPORT.format(report.agency, report.year)).mkdir()
+
+    summary = build_all([folder], out)
+
+    status = {o.file.name: o for o in summary.outcomes}
+    assert status["清源市人民政府办公室.xlsx"].status == Status.FAILED
+    assert status["清源市人民政府办公室.xlsx"].reasons[0].code == "write-failed"
+    assert "同名的文件夹已存在" in status["清源市人民政府办公室.xlsx"].reasons[0].message
+    assert summary.count(Status.BUILT) == 3
+    assert not list(out.glob(".nianbao-tmp-*"))
+
+
+def test_build_draft_and_final_never_both_present(folder, tmp_path, make_submission,
+                                                  make_workbook) -> None:
+    out = tmp_path / "out"
+    sub = make_submission(41, scale=300)
+    bad = make_workbook(sub, edits={"t4.rv_keep": -1})
+    good = make_workbook(sub)
+    shutil.copy(bad, folder / "r41.xlsx")
+    build_all([folder], out, drafts=True)
+    draft = out / REPORT.format(sub.agency, sub.year).replace(".docx", "（草稿）.docx")
+    assert draft.exists()
+
+    shutil.copy(good, folder / "r41.xlsx")
+    build_all([folder], out, drafts=True)
+
+    assert not draft.exists() and (out / REPORT.format(sub.agency, sub.year)).exists()

@@ -357,3 +357,63 @@ def test_check_and_build_inside_a_workspace_take_nianbao_toml(county, runner, mo
     assert built.exit_code == 1  # the county has units with errors
     counts = json.loads(built.stdout)["counts"]
     assert counts["built"] >= 30 and len(list(out.glob("*.docx"))) == counts["built"]
+
+
+def _small_workspace(tmp_path, **toml_changes):
+    rows = county_rows()[:3]
+    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
+    ws = tmp_path / "ws"
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
+                                       str(roster), "--fee-decimals", "2"])
+    assert result.exit_code == 0, result.output
+    config = ws / "nianbao.toml"
+    text = config.read_text("utf-8")
+    for key, value in toml_changes.items():
+        text = "\n".join(f"{key} = {value}" if line.split("=")[0].strip() == key else line
+                         for line in text.splitlines()) + "\n"
+    config.write_text(text, "utf-8")
+    return ws, rows
+
+
+def test_check_and_build_in_a_workspace_apply_last_years_data(tmp_path, runner, monkeypatch):
+    ws, rows = _small_workspace(tmp_path, previous='"../prev"', carryover_error="true")
+    this = submission(rows[0], 1)
+    write_form(ws / "inputs" / "教育局.xlsx", this)
+    last = submission(rows[0], 2, year=YEAR - 1)
+    values = dict(last.values)
+    values["t3.r4.natural"] = this.values["t3.r2.natural"] + 5
+    write_form(tmp_path / "prev" / "教育局2024.xlsx",
+               last.__class__(**{**{f: getattr(last, f) for f in last.__slots__},
+                                 "values": values}))
+    monkeypatch.chdir(ws)
+
+    checked = invoke(runner, "check")
+    built = invoke(runner, "build", "--json")
+
+    assert checked.exit_code == 1 and "[xyear-carryover]" in checked.stdout
+    assert "教育局2024.xlsx" in checked.stdout
+    assert built.exit_code == 1
+    assert json.loads(built.stdout)["counts"]["refused"] == 1
+    assert not list((ws / "outputs").glob("*.docx"))
+
+
+def test_init_fee_decimals_reaches_the_config(tmp_path):
+    from nianbao.config import load_config
+
+    ws, _ = _small_workspace(tmp_path)
+
+    assert load_config(ws).settings.fee_decimals == 2
+
+
+@pytest.mark.parametrize("key,value", [("fee_max", '"NaN"'), ("fee_max", "-5"),
+                                       ("fee_decimals", "9")])
+def test_config_values_are_range_checked(tmp_path, runner, monkeypatch, key, value):
+    ws, _ = _small_workspace(tmp_path, **{key: value})
+    monkeypatch.chdir(ws)
+
+    result = runner.invoke(main, ["status"])
+
+    assert result.exit_code in (2, 3)
+    assert key in result.output and "Traceback" not in result.output

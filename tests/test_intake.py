@@ -114,3 +114,25 @@ def test_form_command_rejects_other_suffix(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert ".xlsx" in result.output
+
+
+def test_form_command_never_overwrites_without_force(tmp_path: Path) -> None:
+    out = _form(tmp_path)
+    received = out.read_bytes()
+    runner = CliRunner()
+    args = ["form", "-o", str(out), "--agency", "另一个局", "--year", "2025"]
+
+    refused = runner.invoke(main, args)
+
+    assert refused.exit_code == 2 and "已存在" in refused.output
+    assert out.read_bytes() == received
+    assert runner.invoke(main, [*args, "--force"]).exit_code == 0
+    assert out.read_bytes() != received
+
+
+def test_form_command_usage_errors_are_chinese(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["form", "-o", str(tmp_path / "a.xlsx"), "--agency", " ",
+                                       "--year", "2025"])
+
+    assert result.exit_code == 2
+    assert result.output.startswith("用法错误：") and "单位全称不能为空" in result.output

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".nianbao-tmp-"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; outputs get the usual
+# mode (0644 with the common umask) so a web server or shared folder can read them.
+FILE_MODE = 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
@@ -27,6 +39,7 @@ def atomic_write(path: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -47,8 +60,22 @@ def clean_leftovers(folder: Path) -> int:
     """Remove temporary files a killed run left in ``folder``; return how many."""
     removed = 0
     if folder.is_dir():
-        for leftover in folder.rglob(TMP_PREFIX + "*"):
+        for leftover in sorted(folder.rglob(TMP_PREFIX + "*"), reverse=True):
             with contextlib.suppress(OSError):
-                leftover.unlink()
+                if leftover.is_dir():
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
                 removed += 1
     return removed
+
+
+def describe_os_error(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese, for messages."""
+    import errno
+
+    reasons = {errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在",
+               errno.ENOSPC: "磁盘已满", errno.EROFS: "文件系统是只读的",
+               errno.EISDIR: "同名的文件夹已存在", errno.ENOTDIR: "路径中有同名文件",
+               errno.ENAMETOOLONG: "文件名过长", errno.EEXIST: "文件已存在"}
+    return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)

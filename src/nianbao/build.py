@@ -21,10 +21,18 @@ from importlib import resources
 from pathlib import Path
 
 from nianbao import __version__
-from nianbao.atomic import TMP_PREFIX, clean_leftovers, write_bytes, write_text
-from nianbao.check import check_file, collect
+from nianbao.atomic import (
+    TMP_PREFIX,
+    clean_leftovers,
+    describe_os_error,
+    write_bytes,
+    write_text,
+)
+from nianbao.check import check_file, collect, newest_first
+from nianbao.errors import OutputError
 from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.naming import output_path
+from nianbao.previous import PreviousData, with_cross_year
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 MANIFEST = ".nianbao-manifest.json"
@@ -165,28 +173,25 @@ class Renderer:
         self.template = Template.load(template)
         self.settings = settings
 
-    def docx(self, sub: Submission, *, draft: bool) -> bytes:
-        from nianbao.context import build_context
-
-        context = build_context(sub, fee_decimals=self.settings.fee_decimals, draft=draft)
-        return self.template.render(context)
-
-    def html(self, sub: Submission, *, draft: bool) -> str:
+    def render(self, sub: Submission, *, draft: bool, html: bool) -> tuple[bytes, str | None]:
+        """The .docx bytes and, if asked, the HTML page, from one template context."""
         from nianbao.context import build_context
         from nianbao.html import render_html
 
-        return render_html(build_context(sub, fee_decimals=self.settings.fee_decimals,
-                                         draft=draft))
+        context = build_context(sub, fee_decimals=self.settings.fee_decimals, draft=draft)
+        return self.template.render(context), render_html(context) if html else None
 
 
 def render_report(sub: Submission, out_path: Path, template: Path | None = None, *,
                   draft: bool = False, settings: Settings = DEFAULT_SETTINGS) -> Path:
     """Render one report (e.g. the 汇总) to ``out_path`` atomically."""
     renderer = Renderer(template or default_template(), settings)
-    if out_path.suffix.lower() == ".html":
-        write_text(out_path, renderer.html(sub, draft=draft))
+    as_html = out_path.suffix.lower() == ".html"
+    docx, page = renderer.render(sub, draft=draft, html=as_html)
+    if page is not None:
+        write_text(out_path, page)
     else:
-        write_bytes(out_path, renderer.docx(sub, draft=draft))
+        write_bytes(out_path, docx)
     return out_path
 
 
@@ -205,9 +210,8 @@ class _Job:
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(template: Path, settings: Settings) -> None:
-    _WORKER["renderer"] = Renderer(template, settings)
-    _WORKER["settings"] = settings
+def _init_worker(template: Path, settings: Settings, previous: PreviousData | None) -> None:
+    _WORKER.update(renderer=Renderer(template, settings), settings=settings, previous=previous)
 
 
 def _unchanged(job: _Job, input_hash: str) -> Outcome:
@@ -237,9 +241,15 @@ def _process(job: _Job) -> Outcome:
         input_hash = file_hash(job.file)
     except OSError:
         input_hash = ""
-    if not job.force and _fresh(job.entry, input_hash, job.build_key, job.out_dir):
+    # A report checked beforehand (by `nianbao run`) may carry findings the file
+    # alone does not show (last year's data): an invalid one is never "unchanged".
+    if (not job.force and (job.report is None or job.report.valid)
+            and _fresh(job.entry, input_hash, job.build_key, job.out_dir)):
         return _unchanged(job, input_hash)
     report = job.report or check_file(job.file, settings)
+    previous = _WORKER.get("previous")
+    if isinstance(previous, PreviousData) and job.report is None:
+        report = with_cross_year(report, previous, settings)
     t1 = time.perf_counter()
     sub = report.submission
     base = dict(file=job.file, agency=report.agency, year=report.year,
@@ -249,20 +259,25 @@ def _process(job: _Job) -> Outcome:
                        timings=(("read+check", t1 - t0),), **base)  # type: ignore[arg-type]
     draft = not report.valid
     try:
-        docx = renderer.docx(sub, draft=draft)
-        page = renderer.html(sub, draft=draft) if job.html else None
+        docx, page = renderer.render(sub, draft=draft, html=job.html)
     except Exception as exc:  # noqa: BLE001 - one agency's failure must not stop the batch
         reason = Finding(code="render-failed", severity=Severity.ERROR,
                          message=f"报告生成失败：{exc}")
         return Outcome(status=Status.FAILED, reasons=(reason,), **base)  # type: ignore[arg-type]
     t2 = time.perf_counter()
     finals = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
-    staged = [_staging(job.out_dir, input_hash, ".docx")]
-    write_bytes(staged[0], docx)
-    if page is not None:
-        finals.append(output_path(job.out_dir, sub.agency, sub.year, ".html", draft=draft))
-        staged.append(_staging(job.out_dir, input_hash, ".html"))
-        write_text(staged[1], page)
+    staged = [_staging(job.out_dir, job.file, input_hash, ".docx")]
+    try:
+        write_bytes(staged[0], docx)
+        if page is not None:
+            finals.append(output_path(job.out_dir, sub.agency, sub.year, ".html", draft=draft))
+            staged.append(_staging(job.out_dir, job.file, input_hash, ".html"))
+            write_text(staged[1], page)
+    except OSError as exc:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        return Outcome(status=Status.FAILED, reasons=(_write_failed(job.out_dir, exc),),
+                       **base)  # type: ignore[arg-type]
     t3 = time.perf_counter()
     return Outcome(status=Status.DRAFT if draft else Status.BUILT, outputs=tuple(finals),
                    staged=tuple(staged), reasons=report.errors if draft else (),
@@ -270,8 +285,16 @@ def _process(job: _Job) -> Outcome:
                    **base)  # type: ignore[arg-type]
 
 
-def _staging(out_dir: Path, input_hash: str, suffix: str) -> Path:
-    return out_dir / f"{TMP_PREFIX}staged-{input_hash[:24]}-{os.getpid()}{suffix}"
+def _staging(out_dir: Path, source: Path, input_hash: str, suffix: str) -> Path:
+    """A temporary name unique to this input file (identical copies included) and process."""
+    where = hashlib.sha256(str(source.resolve()).encode("utf-8")).hexdigest()[:12]
+    return out_dir / f"{TMP_PREFIX}staged-{input_hash[:16]}-{where}-{os.getpid()}{suffix}"
+
+
+def _write_failed(out_dir: Path, exc: OSError) -> Finding:
+    return Finding(code="write-failed", severity=Severity.ERROR,
+                   message=f"无法在输出目录 {out_dir} 中写入报告（{describe_os_error(exc)}），"
+                           "请检查磁盘空间和文件夹权限。")
 
 
 Progress = Callable[[int, int, Outcome], None]
@@ -281,8 +304,11 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
               template: Path | None = None, jobs: int | None = None, force: bool = False,
               drafts: bool = False, html: bool = False, pdf: bool = False,
               settings: Settings = DEFAULT_SETTINGS, progress: Progress | None = None,
-              ) -> BuildSummary:
+              previous: PreviousData | None = None) -> BuildSummary:
     """Build every agency's report from workbooks (paths or folders) or ready FileReports.
+
+    ``previous`` (last year's data) adds the cross-year checks to workbooks read
+    here; ready FileReports are expected to carry them already.
 
     Raises :class:`nianbao.errors.TemplateError` only when the template itself
     cannot be loaded; every problem with an input is an :class:`Outcome`.
@@ -291,14 +317,23 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     file and the staged files are renamed into place.
     """
     template = template or default_template()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(out_dir)
+        probe = out_dir / f"{TMP_PREFIX}probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"无法使用输出目录 {out_dir}：{describe_os_error(exc)}。") from exc
     summary = BuildSummary(out_dir=out_dir)
     t_start = time.perf_counter()
     # Compile here first: a broken template fails before any worker starts.
     main_renderer = Renderer(template, settings)
-    build_key = _settings_key(settings, {"template": file_hash(template), "html": html,
-                                         "drafts": drafts})
+    options: dict[str, object] = {"template": file_hash(template), "html": html,
+                                   "drafts": drafts}
+    if previous is not None:
+        options["previous"] = previous.fingerprint()
+    build_key = _settings_key(settings, options)
     ready = {r.file: r for r in inputs if isinstance(r, FileReport)}
     files = list(ready) + collect(p for p in inputs if isinstance(p, Path))
     manifest = _read_manifest(out_dir)
@@ -319,7 +354,7 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
 
     # The compiled template is shared: forked workers inherit it (compiled once per
     # run); where fork is unavailable each worker compiles it once in its initializer.
-    _WORKER["renderer"], _WORKER["settings"] = main_renderer, settings
+    _WORKER.update(renderer=main_renderer, settings=settings, previous=previous)
     if workers == 1:
         collect_outcomes(map(_process, job_list))
     else:
@@ -327,16 +362,12 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
         init: tuple[Callable[..., None] | None, tuple[object, ...]] = (
-            (None, ()) if fork else (_init_worker, (template, settings)))
+            (None, ()) if fork else (_init_worker, (template, settings, previous)))
         with ctx.Pool(workers, initializer=init[0], initargs=init[1]) as pool:
             collect_outcomes(pool.imap_unordered(_process, job_list, chunk))
-    summary.outcomes = _settle_duplicates(outcomes)
-    for outcome in summary.outcomes:
-        for staged, final in zip(outcome.staged, outcome.outputs, strict=False):
-            os.replace(staged, final)
-    summary.outcomes = [dataclasses.replace(o, staged=()) for o in summary.outcomes]
+    summary.outcomes = [_place(o) for o in _settle_duplicates(outcomes)]
     _update_manifest(out_dir, manifest, summary.outcomes, build_key,
-                     {"html": html, "drafts": drafts})
+                     {k: v for k, v in options.items() if k != "template"})
     summary.timings["wall"] = time.perf_counter() - t_start
     if pdf:
         from nianbao.pdf import convert_outcomes
@@ -350,6 +381,33 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     return summary
 
 
+def _place(outcome: Outcome) -> Outcome:
+    """Rename an outcome's staged files to their final names; remove the other variant.
+
+    A final report replaces the agency's earlier draft and a draft replaces the
+    earlier final report (its data is no longer valid), so the output folder
+    never holds both.
+    """
+    if not outcome.staged:
+        return outcome
+    try:
+        for staged, final in zip(outcome.staged, outcome.outputs, strict=True):
+            os.replace(staged, final)
+            if outcome.status == Status.DRAFT:
+                other = final.with_name(final.name.replace("（草稿）", ""))
+            else:
+                other = final.with_name(final.stem + "（草稿）" + final.suffix)
+            if other != final:
+                other.unlink(missing_ok=True)
+                other.with_suffix(".pdf").unlink(missing_ok=True)
+    except OSError as exc:
+        for staged in outcome.staged:
+            staged.unlink(missing_ok=True)
+        return dataclasses.replace(outcome, status=Status.FAILED, outputs=(), staged=(),
+                                   reasons=(_write_failed(outcome.outputs[0].parent, exc),))
+    return dataclasses.replace(outcome, staged=())
+
+
 def _settle_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
     """Two files for one agency and year: the newest file counts, the others are refused."""
     claims: dict[str, list[int]] = {}
@@ -360,8 +418,7 @@ def _settle_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
     for indexes in claims.values():
         if len(indexes) < 2:
             continue
-        indexes.sort(key=lambda i: (_mtime(outcomes[i].file), str(outcomes[i].file)),
-                     reverse=True)
+        indexes.sort(key=lambda i: newest_first(outcomes[i].file))
         winner = outcomes[indexes[0]]
         for i in indexes[1:]:
             loser = outcomes[i]
@@ -375,16 +432,9 @@ def _settle_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
     return result
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def _update_manifest(out_dir: Path, manifest: dict[str, dict[str, object]],
                      outcomes: Iterable[Outcome], build_key: str,
-                     options: dict[str, bool]) -> None:
+                     options: dict[str, object]) -> None:
     for o in outcomes:
         key = _entry_key(o.file)
         if o.status in (Status.BUILT, Status.DRAFT):
@@ -407,13 +457,13 @@ def up_to_date(report: FileReport, out_dir: Path, template: Path | None = None,
     template = template or default_template()
     entry = _read_manifest(out_dir).get(_entry_key(report.file))
     stored = entry.get("options") if entry else None
-    options = stored if isinstance(stored, dict) else {}
-    html = bool(options.get("html", False)) if html is None else html
-    drafts = bool(options.get("drafts", False)) if drafts is None else drafts
+    options: dict[str, object] = dict(stored) if isinstance(stored, dict) else {}
+    options["html"] = bool(options.get("html", False)) if html is None else html
+    options["drafts"] = bool(options.get("drafts", False)) if drafts is None else drafts
     try:
-        build_key = _settings_key(settings, {"template": file_hash(template), "html": html,
-                                             "drafts": drafts})
+        options["template"] = file_hash(template)
+        build_key = _settings_key(settings, options)
         input_hash = file_hash(report.file)
     except OSError:
         return False
-    return _fresh(entry, input_hash, build_key, out_dir)
+    return report.valid and _fresh(entry, input_hash, build_key, out_dir)

@@ -32,6 +32,15 @@ def collect(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
+def newest_first(path: Path) -> tuple[float, str]:
+    """Sort key: the newest file first; for equal times, by path, so every command agrees."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return (-mtime, str(path))
+
+
 def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
                spec: FormatSpec = DEFAULT_FORMAT) -> FileReport:
     """Read and check one workbook.  Never raises for anything in the file."""

@@ -30,7 +30,23 @@ class CliError(click.ClickException):
 
 
 class NianbaoGroup(click.Group):
-    """Turns the library's "could not run" errors into one message and exit code 3."""
+    """Turns the library's "could not run" errors into one message and exit code 3,
+    and shows usage errors in Chinese (exit code 2)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "nianbao"
+            click.echo(f"用法错误：{exc.format_message()}\n查看用法：{command} --help", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已取消。", err=True)
+            sys.exit(EXIT_FINDINGS)
 
     def invoke(self, ctx: click.Context) -> object:
         from nianbao.errors import NianbaoError
@@ -75,6 +91,22 @@ def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[obj
     return config, dataclasses.replace(settings, **changes)
 
 
+def _previous(config: object, settings: object) -> object:
+    """Last year's data named in nianbao.toml (None outside a workspace or when not set)."""
+    from nianbao.previous import load_previous
+    from nianbao.settings import Settings
+
+    path = getattr(config, "previous", None)
+    if path is None:
+        return None
+    assert isinstance(settings, Settings)
+    previous = load_previous(path, settings)
+    if not len(previous):
+        click.echo(f"注意：上年数据 {path} 中没有读到任何单位的填报表，跨年度核对未进行。", err=True)
+        return None
+    return previous
+
+
 @main.command("form")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="输出的填报表文件（.xlsx）。")
@@ -83,7 +115,9 @@ def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[obj
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="报告年度，如 2025。")
 @click.option("--fee-decimals", type=click.IntRange(0, 6), default=4, show_default=True,
               help="收费金额（万元）保留的小数位数。")
-def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int) -> None:
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
+def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int,
+             force: bool) -> None:
     """生成一个单位的数据填报表（Excel）。
 
     \b
@@ -94,11 +128,17 @@ def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int)
 
     if output.suffix.lower() != ".xlsx":
         raise click.BadParameter("填报表必须保存为 .xlsx 文件。", param_hint="-o")
+    if not agency.strip():
+        raise click.BadParameter("单位全称不能为空。", param_hint="--agency")
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} 已存在（可能是已收到的报表），未覆盖；确需覆盖请加 --force。")
     try:
         write_intake(output, IntakeData(agency=agency, code=code, year=year),
                      fee_decimals=fee_decimals)
     except OSError as exc:
-        raise CliError(f"无法写入 {output}：{exc.strerror or exc}") from exc
+        from nianbao.atomic import describe_os_error
+
+        raise CliError(f"无法写入 {output}：{describe_os_error(exc)}。") from exc
     click.echo(f"已生成填报表：{output}")
 
 
@@ -133,6 +173,12 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
             raise click.UsageError("请指定要校验的文件或文件夹（不在年度工作区中）。")
         paths = (config.inputs,)  # type: ignore[attr-defined]
     reports = check_paths(paths, settings)
+    previous = _previous(config, settings)
+    if previous is not None:
+        from nianbao.previous import PreviousData, with_cross_year
+
+        assert isinstance(previous, PreviousData)
+        reports = [with_cross_year(r, previous, settings) for r in reports]
     if not reports:
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
     click.echo(to_json(reports) if as_json else to_text(reports), nl=False)
@@ -191,7 +237,8 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
     with _progress(enabled=not quiet and not as_json) as progress:
         summary = build_all(sources, output, template=template, jobs=jobs, force=force,
                             drafts=drafts, html=html, pdf=pdf, settings=settings,
-                            progress=progress)
+                            progress=progress,
+                            previous=_previous(config, settings))  # type: ignore[arg-type]
     if as_json:
         click.echo(_json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     elif quiet:

@@ -138,8 +138,13 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
         fee_max = Decimal(str(fee_max_raw))
     except InvalidOperation as exc:
         raise ConfigError(f"{where}收费金额上限 fee_max = {fee_max_raw!r} 不是数字。") from exc
+    if not fee_max.is_finite() or fee_max <= 0:
+        raise ConfigError(f"{where}收费金额上限 fee_max = {fee_max_raw!r} 应为大于 0 的数（万元）。")
+    fee_decimals = int(str(get(checks, "fee_decimals", int, 4, "收费金额小数位数")))
+    if not 0 <= fee_decimals <= 6:
+        raise ConfigError(f"{where}收费金额小数位数 fee_decimals = {fee_decimals} 应在 0 到 6 之间。")
     settings = Settings(
-        fee_decimals=int(str(get(checks, "fee_decimals", int, 4, "收费金额小数位数"))),
+        fee_decimals=fee_decimals,
         fee_max=fee_max,
         blank_is_error=bool(get(checks, "blank_is_error", bool, False, "空白按错误处理")),
         carryover_error=bool(get(checks, "carryover_error", bool, False, "上年结转不一致按错误处理")),

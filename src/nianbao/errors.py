@@ -18,3 +18,7 @@ class WorkbookError(NianbaoError):
 
 class TemplateError(NianbaoError):
     """A Word template cannot be loaded, compiled or rendered."""
+
+
+class OutputError(NianbaoError):
+    """The output folder cannot be created or written."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from nianbao.check import newest_first
 from nianbao.model import FileReport
 from nianbao.roster import Roster, Unit
 from nianbao.workspace import place_prefix
@@ -247,6 +248,6 @@ def match_reports(reports: Sequence[FileReport], roster: Roster, *,
             off.append(match)
         else:
             unmatched.append(match)
-    by_unit = {code: tuple(sorted(ms, key=lambda m: (-m.mtime, str(m.file))))
+    by_unit = {code: tuple(sorted(ms, key=lambda m: newest_first(m.file)))
                for code, ms in grouped.items()}
     return Matching(by_unit=by_unit, unmatched=tuple(unmatched), off_roster=tuple(off))

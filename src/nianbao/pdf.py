@@ -49,7 +49,16 @@ def convert(docs: list[Path], workers: int = 1, *, soffice: str | None = None,
 
 def _convert_share(soffice: str, worker: int, docs: list[Path], timeout_per_doc: float
                    ) -> list[Path]:
-    profile = Path(tempfile.gettempdir()) / f"nianbao-lo-profile-{os.getuid()}-{worker}"
+    # One profile per process and worker: two LibreOffice instances must never share one.
+    profile = Path(tempfile.mkdtemp(prefix=f"nianbao-lo-{os.getpid()}-{worker}-"))
+    try:
+        return _convert_batches(soffice, profile, docs, timeout_per_doc)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _convert_batches(soffice: str, profile: Path, docs: list[Path], timeout_per_doc: float
+                     ) -> list[Path]:
     failed: list[Path] = []
     for start in range(0, len(docs), BATCH):
         batch = docs[start:start + BATCH]

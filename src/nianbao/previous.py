@@ -7,14 +7,16 @@ anchored on this year's cell and name both years' values and files.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nianbao.check import collect
+from nianbao.check import collect, newest_first
 from nianbao.config import CONFIG_NAME, CycleError, load_config
 from nianbao.layout import workbook_layout
-from nianbao.model import Finding, Severity, Submission
+from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.reader import read_workbook
 from nianbao.roster import fold_name
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
@@ -46,6 +48,36 @@ class PreviousData:
     def __len__(self) -> int:
         return len(self.by_code) + len(self.by_name)
 
+    def fingerprint(self) -> str:
+        """A digest of last year's values: a build must redo its checks when they change."""
+        digest = hashlib.sha256()
+        subs = sorted({id(s): s for s in (*self.by_code.values(), *self.by_name.values())}
+                      .values(), key=lambda s: (s.code, s.agency))
+        for sub in subs:
+            digest.update(f"{sub.code}|{sub.agency}|{sorted(sub.values.items())}".encode())
+        return digest.hexdigest()[:16]
+
+
+def with_cross_year(report: FileReport, previous: PreviousData,
+                    settings: Settings = DEFAULT_SETTINGS) -> FileReport:
+    """``report`` plus the cross-year findings against its unit's last-year data.
+
+    The unit is found by its code, then its name (no roster needed: for
+    `nianbao check` and `nianbao build` inside a workspace).
+    """
+    sub = report.submission
+    if sub is None:
+        return report
+    last = previous.find(report.form_code or sub.code, (sub.agency,))
+    if last is None:
+        return report
+    extra = cross_year_findings(sub, last, settings=settings, positions=report.positions)
+    if not extra:
+        return report
+    findings = sorted((*report.findings, *extra),
+                      key=lambda f: f.severity is not Severity.ERROR)
+    return dataclasses.replace(report, findings=tuple(findings))
+
 
 def load_previous(path: Path, settings: Settings = DEFAULT_SETTINGS) -> PreviousData:
     """Read last year's data.  Unreadable workbooks are skipped (they were checked last year).
@@ -66,23 +98,23 @@ def load_previous(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Previous
         files = collect([path])
     # A year other than the one in the file is fine here: it is last year's data.
     read_settings = Settings(fee_decimals=settings.fee_decimals, fee_max=settings.fee_max)
-    by_code: dict[str, tuple[float, Submission]] = {}
-    by_name: dict[str, tuple[float, Submission]] = {}
-    summary: tuple[float, Submission] | None = None
+    by_code: dict[str, tuple[tuple[float, str], Submission]] = {}
+    by_name: dict[str, tuple[tuple[float, str], Submission]] = {}
+    summary: tuple[tuple[float, str], Submission] | None = None
     for file in files:
         result = read_workbook(file, read_settings)
         sub = result.submission
         if sub is None:
             continue
-        mtime = file.stat().st_mtime
+        rank = newest_first(file)  # smaller is preferred: the newest file wins
         code = result.meta.get("agency_code") or sub.code
         if code == SUMMARY_CODE:
-            if summary is None or mtime > summary[0]:
-                summary = (mtime, sub)
+            if summary is None or rank < summary[0]:
+                summary = (rank, sub)
             continue
         for table, key in ((by_code, code), (by_name, fold_name(sub.agency))):
-            if key and (key not in table or mtime > table[key][0]):  # newest file wins
-                table[key] = (mtime, sub)
+            if key and (key not in table or rank < table[key][0]):
+                table[key] = (rank, sub)
     return PreviousData(source=path, by_code={k: v for k, (_, v) in by_code.items()},
                         by_name={k: v for k, (_, v) in by_name.items()},
                         summary=summary[1] if summary else None)

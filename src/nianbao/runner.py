@@ -292,7 +292,7 @@ class RunResult:
     board: Board
     summary: SummaryResult | None
     build: dict[str, object] | None  # BuildSummary.to_dict(), None when skipped
-    build_failed: int = 0  # reports that could not be rendered (a tool failure)
+    build_failed: int = 0  # reports not rendered or PDFs not converted (a tool failure)
     log: Path | None = None
 
     @property
@@ -343,9 +343,9 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
             jobs=options.jobs or config.jobs, force=options.force, drafts=options.drafts,
             html=options.html, pdf=options.pdf, settings=config.settings,
             progress=(lambda done, total, _o: progress("生成报告", done, total)) if progress
-            else None)
+            else None, previous=gathered.previous)
         build_dict = summary.to_dict()
-        failed = summary.count(Status.FAILED)
+        failed = summary.count(Status.FAILED) + int(summary.pdf_failed)
         say("报告：" + build_counts_text(build_dict))
         for note in summary.notes:
             say(note, "注意")

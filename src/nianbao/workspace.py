@@ -10,6 +10,7 @@ from nianbao.config import CONFIG_NAME, CycleError, render_config
 from nianbao.intake import IntakeData, write_intake
 from nianbao.naming import safe_filename
 from nianbao.roster import Roster, Unit, intake_level, read_roster
+from nianbao.settings import Settings
 
 PACKAGE_TEMPLATE = Path(__file__).resolve().parent / "data" / "report.docx"
 TEMPLATE_NAME = "report.docx"
@@ -83,7 +84,8 @@ def init_workspace(root: Path, *, year: int, roster_file: Path, force: bool = Fa
     text = render_config(
         year=year, roster=roster_copy.name,
         summary_name=f"{prefix}人民政府" if prefix else "汇总",
-        template=f"templates/{TEMPLATE_NAME}" if template else None)
+        template=f"templates/{TEMPLATE_NAME}" if template else None,
+        settings=Settings(fee_decimals=fee_decimals))
     write_text(config_path, text)
     forms = []
     for unit in roster:
