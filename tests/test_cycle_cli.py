@@ -292,6 +292,8 @@ def test_run_json_and_quiet(county, runner):
     assert quiet.exit_code == 1 and quiet.stdout == ""
     assert data["exit_code"] == 1 and data["build"]["counts"]["built"] == 0
     assert data["status"]["counts"]["未报送"] == 8 and data["summary"]["included"]
+    skipped = json.loads(invoke(runner, "run", "-w", county, "--json", "--skip-summary").stdout)
+    assert skipped["summary"] is None and skipped["status"]["counts"]["未报送"] == 8
 
 
 def test_run_refuses_while_a_live_process_holds_the_lock(county, runner):

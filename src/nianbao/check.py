@@ -55,18 +55,23 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
         where = Where(cells=result.positions, info=result.info_positions)
         findings += validate(result.submission, where, settings=settings, spec=spec,
                              year_text=result.meta.get("year_text", ""))
-    findings.sort(key=lambda f: (f.severity is not Severity.ERROR, _order(f)))
+    findings = list(sort_findings(findings))
     return FileReport(file=path, submission=result.submission, findings=tuple(findings),
                       form_code=result.meta.get("agency_code", ""),
                       form_version=result.meta.get("form_version", ""),
                       positions=result.positions)
 
 
-def _order(finding: Finding) -> tuple[str, int, str]:
-    cell = finding.cell or ""
-    letters = cell.rstrip("0123456789")
-    digits = cell[len(letters):]
-    return (finding.sheet or "", int(digits) if digits else 0, letters)
+def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Errors first, then by sheet and cell (row, then column)."""
+    def order(finding: Finding) -> tuple[bool, str, int, str]:
+        cell = finding.cell or ""
+        letters = cell.rstrip("0123456789")
+        digits = cell[len(letters):]
+        return (finding.severity is not Severity.ERROR, finding.sheet or "",
+                int(digits) if digits else 0, letters)
+
+    return tuple(sorted(findings, key=order))
 
 
 def check_paths(paths: Iterable[Path], settings: Settings = DEFAULT_SETTINGS,

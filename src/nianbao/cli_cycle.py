@@ -243,11 +243,12 @@ def summary_cmd(workspace: Path | None, previous: Path | None, carryover_error: 
 @click.option("--html", "html_out", is_flag=True, help="同时生成可粘贴到网站的 HTML。")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要安装 LibreOffice）。")
 @click.option("--skip-build", is_flag=True, help="只校验、写状态和汇总数据，不生成 Word 报告。")
+@click.option("--skip-summary", is_flag=True, help="不做汇总（收表初期单位很少时）。")
 @click.option("-q", "--quiet", is_flag=True, help="不输出（供定时任务使用；结果看退出码和日志）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供程序使用）。")
 def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool | None,
             force: bool, jobs: int | None, drafts: bool, html_out: bool, pdf: bool,
-            skip_build: bool, quiet: bool, as_json: bool) -> None:
+            skip_build: bool, skip_summary: bool, quiet: bool, as_json: bool) -> None:
     """一次完成：校验收到的报表、生成报告、更新状态表和反馈意见、汇总。
 
     适合每天定时运行。同一工作区同时只能有一个任务运行（锁文件
@@ -265,7 +266,7 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
 
     config = _config(workspace, previous=previous, carryover_error=carryover_error)
     options = RunOptions(force=force, jobs=jobs, drafts=drafts, html=html_out, pdf=pdf,
-                         skip_build=skip_build)
+                         skip_build=skip_build, skip_summary=skip_summary)
     log = RunLog.start(config.logs)
     with _edge(), run_lock(config.lock_file) as stale:
         log(f"开始运行：{config.root}（{config.year} 年度）。")

@@ -224,12 +224,6 @@ class WorkbookLayout:
         sheet_id, address = self._cell[key]
         return self.spec.sheet_name(sheet_id), address
 
-    def key_at(self, sheet: str, address: str) -> str | None:
-        for key, (sheet_id, addr) in self._cell.items():
-            if self.spec.sheet_name(sheet_id) == sheet and addr == address:
-                return key
-        return None
-
     def info_cell(self, field_id: str) -> str:
         return a1(self.info_rows[field_id], 2)
 

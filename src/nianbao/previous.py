@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nianbao.check import collect, newest_first
+from nianbao.check import collect, newest_first, sort_findings
 from nianbao.config import CONFIG_NAME, CycleError, load_config
 from nianbao.layout import workbook_layout
 from nianbao.model import FileReport, Finding, Severity, Submission
@@ -74,9 +74,7 @@ def with_cross_year(report: FileReport, previous: PreviousData,
     extra = cross_year_findings(sub, last, settings=settings, positions=report.positions)
     if not extra:
         return report
-    findings = sorted((*report.findings, *extra),
-                      key=lambda f: f.severity is not Severity.ERROR)
-    return dataclasses.replace(report, findings=tuple(findings))
+    return dataclasses.replace(report, findings=sort_findings((*report.findings, *extra)))
 
 
 def load_previous(path: Path, settings: Settings = DEFAULT_SETTINGS) -> PreviousData:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.aggregate import SummaryResult, make_summary
-from nianbao.check import check_file, collect
+from nianbao.check import check_file, collect, sort_findings
 from nianbao.config import Config, CycleError
 from nianbao.matching import Matching, match_reports
-from nianbao.model import FileReport, Finding, Severity, Submission
+from nianbao.model import FileReport, Submission
 from nianbao.previous import PreviousData, cross_year_findings, load_previous
 from nianbao.roster import Roster, read_roster
 from nianbao.status import Board, make_board
@@ -189,16 +189,6 @@ class Gathered:
         return out
 
 
-def _sort(findings: list[Finding]) -> tuple[Finding, ...]:
-    def order(f: Finding) -> tuple[bool, str, int, str]:
-        cell = f.cell or ""
-        letters = cell.rstrip("0123456789")
-        digits = cell[len(letters):]
-        return (f.severity is not Severity.ERROR, f.sheet or "", int(digits or 0), letters)
-
-    return tuple(sorted(findings, key=order))
-
-
 def with_previous(matching: Matching, roster: Roster, previous: PreviousData,
                   config: Config) -> Matching:
     """Add the cross-year findings to every matched file (last year's unit by code, then name)."""
@@ -216,7 +206,7 @@ def with_previous(matching: Matching, roster: Roster, previous: PreviousData,
                                             positions=match.report.positions)
                 if extra:
                     report = dataclasses.replace(
-                        match.report, findings=_sort([*match.report.findings, *extra]))
+                        match.report, findings=sort_findings([*match.report.findings, *extra]))
                     match = dataclasses.replace(match, report=report)
             updated.append(match)
         by_unit[code] = tuple(updated)
