@@ -355,3 +355,20 @@ def test_build_draft_and_final_never_both_present(folder, tmp_path, make_submiss
     build_all([folder], out, drafts=True)
 
     assert not draft.exists() and (out / REPORT.format(sub.agency, sub.year)).exists()
+
+
+def test_build_reads_each_workbook_once(folder, tmp_path, monkeypatch) -> None:
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self.suffix == ".xlsx":
+            reads.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+
+    summary = build_all([folder], tmp_path / "out", jobs=1)
+
+    assert len(summary.outcomes) == 5
+    assert sorted(reads) == sorted(p.name for p in folder.glob("*.xlsx"))

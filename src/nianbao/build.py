@@ -237,8 +237,14 @@ def _process(job: _Job) -> Outcome:
     settings = _WORKER["settings"]
     assert isinstance(renderer, Renderer) and isinstance(settings, Settings)
     t0 = time.perf_counter()
-    try:
-        input_hash = file_hash(job.file)
+    data: bytes | None = None
+    try:  # read once: the hash decides "unchanged", the same bytes are then checked
+        stat = job.file.stat()
+        if stat.st_size <= settings.max_file_bytes:
+            data = job.file.read_bytes()
+            input_hash = hashlib.sha256(data).hexdigest()
+        else:  # refused unread as too large; never hash gigabytes
+            input_hash = f"large-{stat.st_size}-{stat.st_mtime_ns}"
     except OSError:
         input_hash = ""
     # A report checked beforehand (by `nianbao run`) may carry findings the file
@@ -246,7 +252,7 @@ def _process(job: _Job) -> Outcome:
     if (not job.force and (job.report is None or job.report.valid)
             and _fresh(job.entry, input_hash, job.build_key, job.out_dir)):
         return _unchanged(job, input_hash)
-    report = job.report or check_file(job.file, settings)
+    report = job.report or check_file(job.file, settings, data=data)
     previous = _WORKER.get("previous")
     if isinstance(previous, PreviousData) and job.report is None:
         report = with_cross_year(report, previous, settings)

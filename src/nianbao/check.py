@@ -42,10 +42,13 @@ def newest_first(path: Path) -> tuple[float, str]:
 
 
 def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
-               spec: FormatSpec = DEFAULT_FORMAT) -> FileReport:
-    """Read and check one workbook.  Never raises for anything in the file."""
+               spec: FormatSpec = DEFAULT_FORMAT, *, data: bytes | None = None) -> FileReport:
+    """Read and check one workbook (``data``: its bytes, if already read).
+
+    Never raises for anything in the file.
+    """
     try:
-        result = read_workbook(path, settings, spec)
+        result = read_workbook(path, settings, spec, data=data)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one bad file, one finding
         return FileReport(file=path, submission=None, findings=(Finding(
             code="file-unreadable", severity=Severity.ERROR,

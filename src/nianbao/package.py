@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nianbao.atomic import describe_os_error
 from nianbao.layout import a1
 from nianbao.model import Finding, Severity
 from nianbao.settings import DEFAULT_SETTINGS, Settings
@@ -43,18 +44,24 @@ class Package:
     notes: list[Finding]  # warnings: macros, external links, far-away cells
 
 
-def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Package | Finding:
-    """Read the file once and check it as a package; a finding says why it cannot be read."""
+def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
+                 data: bytes | None = None) -> Package | Finding:
+    """Read the file once and check it as a package; a finding says why it cannot be read.
+
+    ``data`` is the file's content when the caller has read it already (the build
+    hashes it first), so the file is not read a second time.
+    """
     try:
-        size = path.stat().st_size
+        size = len(data) if data is not None else path.stat().st_size
         if size > settings.max_file_bytes:
             return file_finding(
                 "file-too-large",
                 f"文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_bytes // 1048576} MB），"
                 "填报表正常只有几十 KB，请检查是否误传了其他文件。")
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
     except OSError as exc:
-        return file_finding("file-unreadable", f"无法打开文件：{exc.strerror or exc}")
+        return file_finding("file-unreadable", f"无法打开文件：{describe_os_error(exc)}。")
     bad = _check_bytes(data, path.suffix.lower())
     if bad:
         return bad

@@ -283,9 +283,12 @@ def _score(grid: SheetGrid, table: Table) -> int:
 # ----------------------------------------------------------------------- the reader
 
 def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
-                  spec: FormatSpec = DEFAULT_FORMAT) -> ReadResult:
-    """Read one returned workbook.  Never raises for anything in the file."""
-    package = open_package(path, settings)
+                  spec: FormatSpec = DEFAULT_FORMAT, *, data: bytes | None = None) -> ReadResult:
+    """Read one returned workbook (``data``: its bytes, if already read).
+
+    Never raises for anything in the file.
+    """
+    package = open_package(path, settings, data=data)
     if isinstance(package, Finding):
         return ReadResult(None, [package])
     try:
