@@ -234,7 +234,19 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
                                else Path("inputs")]
     if not inputs and not sources[0].is_dir():
         raise click.UsageError("没有指定填报表，且当前目录下没有 inputs/ 文件夹。")
-    with _progress(enabled=not quiet and not as_json) as progress:
+    from nianbao.build import STATUS_ZH, Outcome
+    from nianbao.cli_cycle import progress_bar
+
+    chatty = not quiet and not as_json
+    with progress_bar(chatty and sys.stderr.isatty()) as bar:
+
+        def progress(done: int, total: int, outcome: Outcome) -> None:
+            if bar is not None:  # a bar on a terminal, plain lines otherwise
+                bar("生成报告", done, total)
+            elif chatty:
+                click.echo(f"[{done}/{total}] {STATUS_ZH[outcome.status]}："
+                           f"{outcome.agency or outcome.file.name}", err=True)
+
         summary = build_all(sources, output, template=template, jobs=jobs, force=force,
                             drafts=drafts, html=html, pdf=pdf, settings=settings,
                             progress=progress,
@@ -251,44 +263,6 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
         sys.exit(EXIT_FINDINGS)
     if summary.pdf_failed:
         sys.exit(EXIT_TOOL)
-
-
-class _progress:
-    """A rich progress bar on a terminal; plain lines (stderr) otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: object = None
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if not self.enabled:
-            return None
-        if sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            bar = Progress("[progress.description]{task.description}", BarColumn(),
-                           MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-            bar.start()
-            task = bar.add_task("生成报告", total=None)
-            self.bar = bar
-
-            def update(done: int, total: int, outcome: object) -> None:
-                bar.update(task, completed=done, total=total)
-
-            return update
-
-        def line(done: int, total: int, outcome: object) -> None:
-            from nianbao.build import STATUS_ZH, Outcome
-
-            assert isinstance(outcome, Outcome)
-            click.echo(f"[{done}/{total}] {STATUS_ZH[outcome.status]}："
-                       f"{outcome.agency or outcome.file.name}", err=True)
-
-        return line
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()  # type: ignore[attr-defined]
 
 
 @main.group("template")

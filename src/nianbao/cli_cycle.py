@@ -92,7 +92,7 @@ def _interactive(quiet: bool, as_json: bool) -> bool:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
     """A rich progress bar on a terminal; nothing when output goes to a file or pipe."""
     if not enabled:
         yield None
@@ -174,7 +174,7 @@ def status_cmd(workspace: Path | None, previous: Path | None, carryover_error: b
     from nianbao.status_output import status_text, write_status_outputs
 
     config = _config(workspace, previous=previous, carryover_error=carryover_error)
-    with _edge(), run_lock(config.lock_file), _progress(_interactive(quiet, as_json)) as bar:
+    with _edge(), run_lock(config.lock_file), progress_bar(_interactive(quiet, as_json)) as bar:
         gathered = gather(config, progress=bar)
         board = board_for(gathered)
         write_status_outputs(board, config.outputs, base=config.root)
@@ -273,7 +273,7 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
         if stale is not None:
             log(f"接管了失效的锁：进程 {stale.pid}（{stale.started} 开始）已不存在。", "注意")
         try:
-            with _progress(_interactive(quiet, as_json)) as bar:
+            with progress_bar(_interactive(quiet, as_json)) as bar:
                 result = run_cycle(config, options, progress=bar, log=log)
         except Exception as exc:
             log(f"运行失败：{type(exc).__name__}: {exc}", "错误")

@@ -10,9 +10,10 @@ from nianbao.model import FileReport, Finding
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
+    """``path`` relative to ``base`` (default: the current folder) if inside it, with /."""
     base = base or Path.cwd()
     try:
-        return str(path.resolve().relative_to(base.resolve()))
+        return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         return str(path)
 

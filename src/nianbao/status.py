@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nianbao.matching import Match, Matching
 from nianbao.model import FileReport
+from nianbao.report import display_path
 from nianbao.roster import Roster, Unit
 
 
@@ -47,12 +48,8 @@ def state_of(report: FileReport | None, built: bool = False) -> State:
 
 
 def display(path: Path, base: Path | None) -> str:
-    if base is not None:
-        try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            pass
-    return str(path)
+    """``path`` relative to ``base`` (absolute when there is no base)."""
+    return display_path(path, base) if base is not None else str(path)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
