@@ -130,3 +130,16 @@ def test_pins_by_relative_path_or_file_name(tmp_path):
     assert matching.chosen("D001").file == b.file
     assert matching.off_roster[0].off_roster == "[pins] 指定的单位编码“NOPE”不在名单中。"
     assert pin_for(a.file, pins, None) == "D001"  # without a base only the name counts
+
+
+def test_online_folder_pins_the_unit_whatever_the_workbook_says(tmp_path):
+    inputs = tmp_path / "inputs"
+    online = report(inputs / "online" / "D002" / "20260105-101010_0123abcd.xlsx",
+                    code="D001", agency="青山县教育局")
+    elsewhere = report(inputs / "other" / "D002" / "x.xlsx", code="D001", agency="青山县教育局")
+
+    got = match_reports([online, elsewhere], ROSTER, base=inputs)
+
+    assert [m.file for m in got.by_unit["D002"]] == [online.file]
+    assert got.by_unit["D002"][0].how is How.PIN
+    assert [m.file for m in got.by_unit["D001"]] == [elsewhere.file]

@@ -54,6 +54,8 @@ class Config:
     dates: Mapping[str, dt.date] = field(default_factory=dict)
     pins: Mapping[str, str] = field(default_factory=dict)  # file (name or path) -> unit code
     path: Path | None = None  # the nianbao.toml read, if any
+    database_url: str = ""  # PostgreSQL for `nianbao serve`; empty: SQLite in the workspace
+    base_url: str = ""  # where `nianbao serve` is reached, for the units' links
 
     def override(self, **changes: Any) -> Config:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -168,6 +170,9 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
     jobs = get(data, "jobs", int, 0, "并行进程数")
     assert isinstance(jobs, int)
     template = a_path(get(data, "template", str, "", "Word 模板"), "Word 模板")
+    base_url = str(get(data, "base_url", str, "", "网上报送地址")).strip().rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}网上报送地址 base_url = {base_url!r} 应以 https:// 或 http:// 开头。")
     return Config(
         root=root, path=path, year=year, roster=roster,
         inputs=a_path(get(data, "inputs", str, "inputs", "报送文件夹"), "报送文件夹") or root,
@@ -178,6 +183,8 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
         jobs=jobs or None, settings=settings,
         summary_name=str(get(summary, "name", str, "", "汇总单位名称")),
         scope=tuple(s.strip() for s in scope if s.strip()), dates=dates, pins=pins,
+        database_url=str(get(data, "database_url", str, "", "数据库地址")).strip(),
+        base_url=base_url,
     )
 
 
@@ -220,6 +227,8 @@ outputs = "outputs"                # 报告、状态表、反馈意见、日志�
 forms = "forms"                    # 下发给各单位的空白填报表
 previous = {_toml_str(previous)}   # 上年数据：上年工作区、上年汇总表或上年填报表所在文件夹；留空则不做跨年度校验
 jobs = 0                           # 并行生成报告的进程数；0 表示自动
+# base_url = "https://nianbao.example.gov.cn"   # 网上报送（nianbao serve）的访问地址；设置后反馈意见和催报名单附上各单位的报送链接
+# database_url = "postgresql://nianbao:密码@127.0.0.1/nianbao"   # 网上报送使用 PostgreSQL；不设置则使用工作区中的 SQLite 文件
 
 [checks]
 fee_decimals = {settings.fee_decimals}                   # 收费金额（万元）最多保留的小数位数

@@ -168,8 +168,15 @@ class Matching:
                 *self.off_roster)
 
 
+ONLINE = "online"  # inputs/online/{编码}/…: handed in through `nianbao serve`, pinned by folder
+
+
 def pin_for(path: Path, pins: Mapping[str, str], base: Path | None) -> str | None:
-    """The unit code pinned for ``path``: by path relative to ``base``, else by file name."""
+    """The unit code pinned for ``path``: by path relative to ``base``, else by file name.
+
+    A file under ``inputs/online/{编码}/`` came through that unit's own link: the
+    folder pins it, like an entry in ``[pins]``.
+    """
     if base is not None:
         try:
             rel = path.resolve().relative_to(base.resolve()).as_posix()
@@ -177,6 +184,9 @@ def pin_for(path: Path, pins: Mapping[str, str], base: Path | None) -> str | Non
             rel = None
         if rel is not None and rel in pins:
             return pins[rel]
+        parts = rel.split("/") if rel is not None else []
+        if len(parts) == 3 and parts[0] == ONLINE:
+            return parts[1]
     return pins.get(path.name)
 
 

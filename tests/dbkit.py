@@ -1,0 +1,50 @@
+"""Databases for tests: a SQLite file, or a fresh database on the PostgreSQL server.
+
+The PostgreSQL server is given by ``NIANBAO_TEST_PG_URL`` (``.ci/run`` starts one and
+sets it).  Without it the PostgreSQL variants skip locally, and FAIL in CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from nianbao.db.engine import make_engine, normalize_url
+
+BACKENDS = ("sqlite", "postgresql")
+PG_ENV = "NIANBAO_TEST_PG_URL"
+
+
+def pg_server_url() -> str:
+    url = os.environ.get(PG_ENV, "")
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{PG_ENV} is not set in CI: .ci/run must start PostgreSQL")
+        pytest.skip(f"{PG_ENV} not set: no PostgreSQL server for this test (.ci/run starts one)")
+    return normalize_url(url)
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'nianbao.sqlite3').as_posix()}"
+        return
+    server = pg_server_url()
+    name = f"nianbao_t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
