@@ -30,7 +30,8 @@ from nianbao.atomic import (
 )
 from nianbao.check import check_file, collect, newest_first
 from nianbao.errors import OutputError
-from nianbao.model import FileReport, Finding, Severity, Submission
+from nianbao.kinds import finding
+from nianbao.model import FileReport, Finding, Submission
 from nianbao.naming import output_path
 from nianbao.previous import PreviousData, with_cross_year
 from nianbao.settings import DEFAULT_SETTINGS, Settings
@@ -267,8 +268,7 @@ def _process(job: _Job) -> Outcome:
     try:
         docx, page = renderer.render(sub, draft=draft, html=job.html)
     except Exception as exc:  # noqa: BLE001 - one agency's failure must not stop the batch
-        reason = Finding(code="render-failed", severity=Severity.ERROR,
-                         message=f"报告生成失败：{exc}")
+        reason = finding("render-failed", error=exc)
         return Outcome(status=Status.FAILED, reasons=(reason,), **base)  # type: ignore[arg-type]
     t2 = time.perf_counter()
     finals = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
@@ -298,9 +298,7 @@ def _staging(out_dir: Path, source: Path, input_hash: str, suffix: str) -> Path:
 
 
 def _write_failed(out_dir: Path, exc: OSError) -> Finding:
-    return Finding(code="write-failed", severity=Severity.ERROR,
-                   message=f"无法在输出目录 {out_dir} 中写入报告（{describe_os_error(exc)}），"
-                           "请检查磁盘空间和文件夹权限。")
+    return finding("write-failed", out_dir=out_dir, reason=describe_os_error(exc))
 
 
 Progress = Callable[[int, int, Outcome], None]
@@ -430,9 +428,7 @@ def _settle_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
             loser = outcomes[i]
             for staged in loser.staged:
                 staged.unlink(missing_ok=True)
-            reason = Finding(code="duplicate-agency", severity=Severity.ERROR,
-                             message=f"与较新的文件“{winner.file.name}”是同一单位、同一年度的报表，"
-                                     "已以较新的文件为准；请确认哪一份是最终报送的数据。")
+            reason = finding("duplicate-agency", winner=winner.file.name)
             result[i] = dataclasses.replace(loser, status=Status.REFUSED, outputs=(), staged=(),
                                             reasons=(reason,))
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from nianbao.kinds import apply_switches, finding
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.reader import read_workbook
 from nianbao.rules import Where, validate
@@ -50,15 +51,14 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
     try:
         result = read_workbook(path, settings, spec, data=data)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one bad file, one finding
-        return FileReport(file=path, submission=None, findings=(Finding(
-            code="file-unreadable", severity=Severity.ERROR,
-            message=f"读取文件时发生意外错误（{type(exc).__name__}），请用 Excel 或 WPS 重新保存后报送。"),))
+        return FileReport(file=path, submission=None, findings=(
+            finding("file-unreadable:crash", error=type(exc).__name__),))
     findings = list(result.findings)
     if result.submission is not None:
         where = Where(cells=result.positions, info=result.info_positions)
         findings += validate(result.submission, where, settings=settings, spec=spec,
                              year_text=result.meta.get("year_text", ""))
-    findings = list(sort_findings(findings))
+    findings = list(sort_findings(apply_switches(findings, settings)))
     return FileReport(file=path, submission=result.submission, findings=tuple(findings),
                       form_code=result.meta.get("agency_code", ""),
                       form_version=result.meta.get("form_version", ""),

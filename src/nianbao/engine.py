@@ -40,6 +40,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup
 
+from nianbao import kinds
 from nianbao.errors import TemplateError
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -446,6 +447,12 @@ _SPACED_TAG = re.compile(r"\{%-?\s+(tr|tc|p|r)\s+\w|\{\{\s+(r)\s+\w")
 _P_TAG = re.compile(r"\{%-?p\s")
 
 
+def _problem(kind_id: str, part: str, paragraph: str = "", **fields: object) -> TemplateProblem:
+    """A template problem worded by the catalogue (nianbao.kinds)."""
+    return TemplateProblem(code=kinds.kind(kind_id).code, part=part, paragraph=paragraph,
+                           message=kinds.text(kind_id, **fields))
+
+
 def _paragraph_problems(label: str, root: Any) -> Iterator[TemplateProblem]:
     for p in root.iter(f"{_W}p"):
         text = "".join(t.text or "" for t in p.iter(f"{_W}t"))
@@ -453,21 +460,14 @@ def _paragraph_problems(label: str, root: Any) -> Iterator[TemplateProblem]:
             continue
         for found in _FULL_WIDTH_TAG.finditer(text):
             if not found.group().isascii():
-                yield TemplateProblem(
-                    code="full-width-tag", part=label, paragraph=text,
-                    message=f"“{found.group()}”含有全角符号，nianbao 不会把它当作标签；"
-                            "请切换到英文输入法，改为半角的 {{ }} 或 {% %}")
+                yield _problem("full-width-tag", label, text, tag=found.group())
                 break
         for found in _SPACED_TAG.finditer(text):
             word = found.group(1) or found.group(2)
             opener = "{%" if found.group(1) else "{{"
-            yield TemplateProblem(
-                code="tag-with-space", part=label, paragraph=text,
-                message=f"“{opener} {word}”中间不能有空格，应写作“{opener}{word}”")
+            yield _problem("tag-with-space", label, text, opener=opener, word=word)
         if len(_P_TAG.findall(text)) > 1:
-            yield TemplateProblem(
-                code="two-p-tags", part=label, paragraph=text,
-                message="同一段落里有两个 {%p … %} 标签；每个 {%p … %} 标签必须单独占一个段落")
+            yield _problem("two-p-tags", label, text)
 
 
 def _attribute_paths(ast: nodes.Template) -> Iterator[tuple[str, ...]]:
@@ -517,14 +517,12 @@ def lint_template(path: Path | str,
     try:
         files = _read_zip(Path(path).read_bytes(), name)
     except OSError as exc:
-        return [TemplateProblem(code="unreadable", part="文件",
-                                message=f"无法读取模板：{exc.strerror or exc}")]
+        return [_problem("unreadable:template-file", "文件", reason=exc.strerror or exc)]
     except TemplateError as exc:
-        return [TemplateProblem(code="unreadable", part="文件", message=str(exc))]
+        return [_problem("unreadable:template", "文件", reason=exc)]
     main = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _OFFICE_DOC), None)
     if main is None or main not in files:
-        return [TemplateProblem(code="unreadable", part="文件",
-                                message="不是 Word 文档：找不到正文部分（word/document.xml）")]
+        return [_problem("unreadable:template-no-body", "文件")]
     sources: list[tuple[str, bytes]] = [("正文", files[main])]
     folder, _, file = main.rpartition("/")
     for kind, target in _rels(files, f"{folder}/_rels/{file}.rels"):
@@ -539,8 +537,7 @@ def lint_template(path: Path | str,
         try:
             root = etree.fromstring(raw, _LOAD_PARSER)
         except etree.XMLSyntaxError as exc:
-            problems.append(TemplateProblem(code="unreadable", part=label,
-                                            message=f"这一部分已损坏，无法读取（{exc}）"))
+            problems.append(_problem("unreadable:template-part", label, reason=exc))
             continue
         problems += _paragraph_problems(label, root)
         texts = ["".join(t.text or "" for t in p.iter(f"{_W}t")) for p in root.iter(f"{_W}p")]
@@ -553,33 +550,28 @@ def lint_template(path: Path | str,
             paragraph = ""
             if exc.lineno and 0 < exc.lineno <= len(lines):
                 paragraph = _strip_tags(lines[exc.lineno - 1])
-            problems.append(TemplateProblem(code="syntax-error", part=label, paragraph=paragraph,
-                                            message=explain(exc)))
+            problems.append(_problem("syntax-error", label, paragraph, explanation=explain(exc)))
             continue
         for variable in sorted(meta.find_undeclared_variables(ast)):
             if variable not in context and (label, variable) not in seen:
                 seen.add((label, variable))
-                problems.append(TemplateProblem(
-                    code="unknown-variable", part=label, paragraph=_containing(texts, variable),
-                    message=f"模板使用了变量“{variable}”，但 nianbao 不提供它"
-                            f"（可用的变量：{_known(context)}）"))
+                problems.append(_problem("unknown-variable", label, _containing(texts, variable),
+                                         variable=variable, known=_known(context)))
         for attr_path in _attribute_paths(ast):
             missing = _missing_path(context, attr_path) if attr_path[0] in context else None
             if missing and (label, missing) not in seen:
                 seen.add((label, missing))
-                problems.append(TemplateProblem(
-                    code="unknown-variable", part=label,
-                    paragraph=_containing(texts, missing.rsplit(".", 1)[-1]),
-                    message=f"模板使用了“{missing}”，但 nianbao 不提供它（检查表格键名的拼写）"))
+                problems.append(_problem("unknown-variable:path", label,
+                                         _containing(texts, missing.rsplit(".", 1)[-1]),
+                                         missing=missing))
     if not problems:
         try:
             Template.from_bytes(Path(path).read_bytes(), name=name).render(context)
         except TemplateError as exc:
-            problems.append(TemplateProblem(code="render-failed", part="全文",
-                                            message=f"用示例数据试生成失败：{exc}"))
+            problems.append(_problem("render-failed:template", "全文", error=exc))
         except OSError as exc:
-            problems.append(TemplateProblem(code="unreadable", part="文件",
-                                            message=f"无法读取模板：{exc.strerror or exc}"))
+            problems.append(_problem("unreadable:template-file", "文件",
+                                     reason=exc.strerror or exc))
     return problems
 
 

@@ -37,6 +37,7 @@ class Finding:
     related: tuple[str, ...] = ()
     expected: Value | str | None = None
     actual: Value | str | None = None
+    hint: str = ""  # how to fix it, in one short sentence (from the catalogue, nianbao.kinds)
 
     @property
     def location(self) -> str:
@@ -54,6 +55,7 @@ class Finding:
             "expected": _jsonable(self.expected),
             "actual": _jsonable(self.actual),
             "related": list(self.related),
+            "hint": self.hint,
         }
 
 

@@ -21,18 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.atomic import describe_os_error
+from nianbao.kinds import finding
 from nianbao.layout import a1
-from nianbao.model import Finding, Severity
+from nianbao.model import Finding
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
-
-
-def file_finding(code: str, message: str) -> Finding:
-    """A file-level error (no sheet, no cell)."""
-    return Finding(code=code, severity=Severity.ERROR, message=message)
 
 
 @dataclass(slots=True)
@@ -54,14 +50,12 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
     try:
         size = len(data) if data is not None else path.stat().st_size
         if size > settings.max_file_bytes:
-            return file_finding(
-                "file-too-large",
-                f"文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_bytes // 1048576} MB），"
-                "填报表正常只有几十 KB，请检查是否误传了其他文件。")
+            return finding("file-too-large", size_mb=size / 1048576,
+                           limit_mb=settings.max_file_bytes // 1048576)
         if data is None:
             data = path.read_bytes()
     except OSError as exc:
-        return file_finding("file-unreadable", f"无法打开文件：{describe_os_error(exc)}。")
+        return finding("file-unreadable", reason=describe_os_error(exc))
     bad = _check_bytes(data, path.suffix.lower())
     if bad:
         return bad
@@ -69,22 +63,18 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        return file_finding("file-corrupt",
-                            "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
+        return finding("file-corrupt")
     with zf:
         names = {i.filename for i in infos}
         unpacked = sum(i.file_size for i in infos)
         if unpacked > settings.max_unzipped_bytes:
-            return file_finding(
-                "file-too-large",
-                f"文件解压后过大（{unpacked / 1048576:.0f} MB），不像是填报表，已拒绝读取。")
+            return finding("file-too-large:unzipped", unzipped_mb=unpacked / 1048576)
         if "xl/workbook.xml" not in names:
             return _not_a_workbook(names)
         try:
             scans, trimmed = _scan_sheets(zf, names)
         except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, ValueError, EOFError):
-            return file_finding("file-corrupt",
-                                "文件已损坏或不完整（可能下载或复制时被截断），请重新保存后报送。")
+            return finding("file-corrupt")
         notes = _notes(sorted(names)) + _far_findings(scans)
         stream = io.BytesIO(data) if trimmed is None else trimmed
     return Package(data=stream, scans=scans, notes=notes)
@@ -92,40 +82,27 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
 
 def _check_bytes(data: bytes, suffix: str) -> Finding | None:
     if not data:
-        return file_finding("file-empty", "文件为空（0 字节），可能在传输中损坏，请重新报送。")
+        return finding("file-empty")
     if data.startswith(OLE2_MAGIC):
         if _ENCRYPTED_MARK in data[:4 * 1024 * 1024]:
-            return file_finding("file-encrypted",
-                                "文件设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）"
-                                "后另存为 .xlsx 重新报送。")
-        kind = "WPS 表格（.et）" if suffix == ".et" else "旧版 Excel（.xls）"
-        return file_finding("file-old-format",
-                            f"这是{kind}格式的文件，无法读取。请用 Excel 或 WPS 打开，"
-                            "“另存为”Excel 工作簿（*.xlsx）后重新报送。")
+            return finding("file-encrypted")
+        program = "WPS 表格（.et）" if suffix == ".et" else "旧版 Excel（.xls）"
+        return finding("file-old-format", program=program)
     if not data.startswith(ZIP_MAGIC):
         start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
-            return file_finding(
-                "file-not-xlsx",
-                "这是网页（HTML/XML）格式的文件，只是扩展名像 Excel，常见于从业务系统“导出 Excel”。"
-                "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx），或改用下发的填报表填写。")
-        if suffix in (".xls", ".et"):
-            hint = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）。"
-        else:
-            hint = "可能是把其他文件（如 CSV、网页或文本）改了扩展名，请使用下发的 .xlsx 填报表。"
-        return file_finding("file-not-xlsx", f"文件不是有效的 Excel 工作簿（.xlsx）。{hint}")
+            return finding("file-not-xlsx:html")
+        return finding("file-not-xlsx:renamed-xls" if suffix in (".xls", ".et")
+                       else "file-not-xlsx:renamed")
     return None
 
 
 def _not_a_workbook(names: set[str]) -> Finding:
     if "mimetype" in names and "content.xml" in names:
-        return file_finding("file-not-xlsx",
-                            "这是 ODS（OpenDocument 表格）格式的文件，只是扩展名改成了 .xlsx。"
-                            "请用 WPS 或 LibreOffice 打开后“另存为”Excel 工作簿（*.xlsx）再报送。")
+        return finding("file-not-xlsx:ods")
     if "word/document.xml" in names:
-        return file_finding("file-not-xlsx",
-                            "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。")
-    return file_finding("file-not-xlsx", "文件不是 Excel 工作簿（.xlsx），请使用下发的填报表。")
+        return finding("file-not-xlsx:docx")
+    return finding("file-not-xlsx")
 
 
 MAX_ROWS = 2000
@@ -249,16 +226,10 @@ def _notes(names: list[str]) -> list[Finding]:
     """Warnings about parts of a readable workbook that nianbao ignores: macros, external links."""
     notes: list[Finding] = []
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        notes.append(Finding(
-            code="macros-ignored", severity=Severity.WARNING,
-            message="文件中含有宏（VBA 代码），nianbao 不运行宏、只读取单元格里的数据。"
-                    "填报表不需要宏，请确认数据是直接填写的，今后请保存为不含宏的 .xlsx。"))
+        notes.append(finding("macros-ignored"))
     links = [n for n in names if n.lower().startswith("xl/externallinks/") and n.endswith(".xml")]
     if links:
-        notes.append(Finding(
-            code="external-links-ignored", severity=Severity.WARNING,
-            message=f"文件中有 {len(links)} 处引用了其他工作簿的外部链接，nianbao 不读取外部文件，"
-                    "只使用表中保存的数值。请把引用其他文件的公式改为直接填写数字后重新报送。"))
+        notes.append(finding("external-links-ignored", count=len(links)))
     return notes
 
 
@@ -268,9 +239,7 @@ def _far_findings(scans: dict[str, SheetScan]) -> list[Finding]:
         if not scan.far:
             continue
         r, c = max(scan.far)
-        out.append(Finding(
-            code="stray-far-cells", severity=Severity.WARNING, sheet=name, cell=a1(r + 1, c + 1),
-            message=f"工作表“{name}”在远离表格的地方（如 {a1(r + 1, c + 1)}）有 {len(scan.far)} 个"
-                    f"单元格有内容，已忽略（只读取前 {MAX_ROWS} 行、前 {MAX_COLS} 列）。"
-                    "请删除这些多余内容（Ctrl+End 可定位）。"))
+        far = a1(r + 1, c + 1)
+        out.append(finding("stray-far-cells", sheet=name, cell=far, sheet_name=name, far=far,
+                           count=len(scan.far), max_rows=MAX_ROWS, max_cols=MAX_COLS))
     return out

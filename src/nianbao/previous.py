@@ -15,8 +15,9 @@ from pathlib import Path
 
 from nianbao.check import collect, newest_first, sort_findings
 from nianbao.config import CONFIG_NAME, CycleError, load_config
+from nianbao.kinds import finding
 from nianbao.layout import workbook_layout
-from nianbao.model import FileReport, Finding, Severity, Submission
+from nianbao.model import FileReport, Finding, Submission
 from nianbao.reader import read_workbook
 from nianbao.roster import fold_name
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
@@ -145,7 +146,6 @@ def cross_year_findings(sub: Submission, last: Submission, *,
     this_year = f"{sub.year}年" if sub.year else "本年"
     last_year = f"{last.year}年" if last.year else "上年"
     t3 = spec.table("t3")
-    severity = Severity.ERROR if settings.carryover_error else Severity.WARNING
     for column in t3.columns:
         key, last_key = t3.key("r2", column.id), t3.key("r4", column.id)
         now, before = sub.values.get(key), last.values.get(last_key)
@@ -153,14 +153,11 @@ def cross_year_findings(sub: Submission, last: Submission, *,
             continue
         sheet, cell = _where(key, spec, positions)
         last_sheet, last_cell = _where(last_key, spec, last_positions)
-        findings.append(Finding(
-            code="xyear-carryover", severity=severity, sheet=sheet, cell=cell, key=key,
+        findings.append(finding(
+            "xyear-carryover", settings=settings, sheet=sheet, cell=cell, key=key,
             related=(f"{last_year}:{_file(last)}:{last_sheet}!{last_cell}",),
-            expected=before, actual=now,
-            message=(f"表三“二、上年结转政府信息公开申请数量”“{column.label}”列为 {now}，"
-                     f"但{last_year}报表“四、结转下年度继续办理”为 {before}（差 {now - before}）。"
-                     f"本年文件：{_file(sub)}；上年文件：{_file(last)}。请核对；"
-                     "如因机构改革等原因确实不同，请在第六部分说明。")))
+            expected=before, actual=now, column=column.label, now=now, last_year=last_year,
+            before=before, diff=now - before, file=_file(sub), last_file=_file(last)))
     t21 = spec.table("t2_1")
     for row in t21.data_rows:
         keys = {c.id: t21.key(row.id, c.id) for c in t21.columns}
@@ -176,13 +173,10 @@ def cross_year_findings(sub: Submission, last: Submission, *,
             continue
         sheet, cell = _where(keys["in_force"], spec, positions)
         last_sheet, last_cell = _where(keys["in_force"], spec, last_positions)
-        findings.append(Finding(
-            code="xyear-in-force", severity=Severity.WARNING, sheet=sheet, cell=cell,
-            key=keys["in_force"],
+        findings.append(finding(
+            "xyear-in-force", settings=settings, sheet=sheet, cell=cell, key=keys["in_force"],
             related=(f"{last_year}:{_file(last)}:{last_sheet}!{last_cell}",),
-            expected=expected, actual=in_force,
-            message=(f"“{row.label}”{this_year}现行有效件数为 {in_force}，按{last_year}现行有效 "
-                     f"{before} + 本年制发 {issued} − 本年废止 {repealed} 应为 {expected}。"
-                     f"本年文件：{_file(sub)}；上年文件：{_file(last)}。"
-                     "如有期满失效、修改等情况，请在报告中说明。")))
+            expected=expected, actual=in_force, row=row.label, this_year=this_year,
+            in_force=in_force, last_year=last_year, before=before, issued=issued,
+            repealed=repealed, should=expected, file=_file(sub), last_file=_file(last)))
     return findings

@@ -21,9 +21,10 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+from nianbao.kinds import finding
 from nianbao.layout import META_KEYS, a1
-from nianbao.model import Finding, Severity, Submission, Value
-from nianbao.package import Package, SheetScan, file_finding, open_package
+from nianbao.model import Finding, Submission, Value
+from nianbao.package import Package, SheetScan, open_package
 from nianbao.schema import (
     DEFAULT_FORMAT,
     FORM_ID,
@@ -266,13 +267,9 @@ def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table])
     sheet = spec.sheet_name(sheet_id)
     on_sheet = [t for t in spec.tables if t.sheet == sheet_id]
     if len(tables) == len(on_sheet):
-        what = f"工作表“{sheet}”中的统计表"
-    else:
-        what = "、".join(f"“{t.caption}”" for t in tables if t.caption) + f"（应在工作表“{sheet}”中）"
-    return Finding(
-        code="table-missing", severity=Severity.ERROR, sheet=None,
-        message=f"找不到{what}，这部分数据无法读取。工作表可能被删除，或表头文字被改动；"
-                "请使用下发的原表重新填报。")
+        return finding("table-missing", sheet_name=sheet)
+    return finding("table-missing:captions", sheet_name=sheet,
+                   captions="、".join(f"“{t.caption}”" for t in tables if t.caption))
 
 
 def _score(grid: SheetGrid, table: Table) -> int:
@@ -294,13 +291,10 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
     try:
         grids = _load(package)
     except SheetUnreadable as exc:
-        return ReadResult(None, [file_finding(
-            "file-corrupt", f"文件已损坏：工作表“{exc}”无法读取。请用 Excel 或 WPS 打开后重新保存再报送；"
-                            "如果打不开，请重新填报。")])
+        return ReadResult(None, [finding("file-corrupt:sheet", sheet_name=str(exc))])
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        return ReadResult(None, [file_finding(
-            "file-corrupt", f"文件已损坏，无法读取（{detail}）。请用 Excel 或 WPS 打开后重新保存再报送。")])
+        return ReadResult(None, [finding("file-corrupt:detail", detail=detail)])
     result = _read_grids(path, grids, settings, spec)
     result.findings[:0] = package.notes
     return result
@@ -336,18 +330,15 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
         if meta.get("format") in FORMATS and meta.get("format") != spec.id:
             spec = FORMATS[meta["format"]]
         else:
-            findings.append(file_finding(
-                "form-version",
-                f"这是其他版本的填报表（版本 {other_version}），本次应使用 {spec.form_version} 版。"
-                "请向公开办索取新版填报表，把数据录入新表后重新报送。"))
+            findings.append(finding("form-version", other=other_version,
+                                    wanted=spec.form_version))
             return ReadResult(None, findings, meta)
     for grid in grids:
         old = [label for label in spec.forbidden_labels if grid.find((label,))]
         if old:
-            findings.append(Finding(
-                code="format-version", severity=Severity.ERROR, sheet=grid.name,
-                message=f"表中出现了旧版（2019年）格式的栏目“{old[0]}”。{spec.first_year}年起须使用"
-                        f"《{spec.name}》（{spec.document}）的新格式，请使用下发的新版填报表。"))
+            findings.append(finding("format-version", sheet=grid.name, label=old[0],
+                                    first_year=spec.first_year, name=spec.name,
+                                    document=spec.document))
             return ReadResult(None, findings, meta)
 
     values: dict[str, Value | None] = {}
@@ -374,20 +365,14 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                 pair = (best.name, other.name)
                 duplicates[pair] = duplicates.get(pair, False) or differ
         if not best.visible and located.cells:
-            findings.append(Finding(
-                code="sheet-hidden", severity=Severity.WARNING, sheet=best.name,
-                message=f"数据所在的工作表“{best.name}”被隐藏了，已照常读取；请确认这是本单位要报送的数据。"))
+            findings.append(finding("sheet-hidden", sheet=best.name, sheet_name=best.name))
         for label in located.missing:
-            findings.append(Finding(
-                code="label-missing", severity=Severity.ERROR, sheet=best.name,
-                message=f"在工作表“{best.name}”中找不到栏目“{label}”，该栏数据无法读取。"
-                        "请不要修改或删除表中的行、列标题，必要时改用下发的原表重新填报。"))
+            findings.append(finding("label-missing", sheet=best.name, sheet_name=best.name,
+                                    label=label))
         if located.variants:
-            findings.append(Finding(
-                code="label-variant", severity=Severity.WARNING, sheet=best.name,
-                message=f"工作表“{best.name}”使用了非标准的栏目名称（"
-                        + "、".join(f"“{v}”" for v in dict.fromkeys(located.variants))
-                        + "），已按国家格式的对应栏目读取，报告中使用标准名称。"))
+            findings.append(finding(
+                "label-variant", sheet=best.name, sheet_name=best.name,
+                variants="、".join(f"“{v}”" for v in dict.fromkeys(located.variants))))
         for key, (r, c) in located.cells.items():
             cell = spec.cells[key]
             address = a1(r + 1, c + 1)
@@ -399,49 +384,36 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                 if raw is not None and parsed.value is not None and not parsed.issues:
                     claims[key] = parsed.value
                 elif set(parsed.issues) & {Issue.FORMULA_ERROR, Issue.NOT_NUMBER}:
-                    findings.append(Finding(
-                        code="total-unreadable", severity=Severity.WARNING, sheet=best.name,
-                        cell=address, key=key, actual=_clip(parsed.shown),
-                        message=f"合计单元格“{cell.label}”显示为“{_clip(parsed.shown)}”，"
-                                "合计公式可能被改坏了；nianbao 按各分项重新计算，不使用此单元格。"))
+                    findings.append(finding(
+                        "total-unreadable", sheet=best.name, cell=address, key=key,
+                        actual=_clip(parsed.shown), label=cell.label, shown=_clip(parsed.shown)))
                 continue
             values[key] = parsed.value
             if (merged_into := _merged_into(best, r, c)) is not None:
-                findings.append(Finding(
-                    code="input-merged", severity=Severity.ERROR, sheet=best.name, cell=address,
-                    key=key, message=f"“{cell.label}”所在的单元格 {address} 被合并进了 {merged_into}，"
-                                     "其中的数字无法读取（已按空白处理）。请取消合并，逐格填写。"))
+                findings.append(finding(
+                    "input-merged", sheet=best.name, cell=address, key=key, label=cell.label,
+                    address=address, merged_into=merged_into))
                 continue
             issues = parsed.issues
             if parsed.value is None:  # an error: how the text was read no longer matters
                 issues = tuple(i for i in issues if i is not Issue.TEXT_NUMBER)
             for issue in issues:
-                finding = _value_finding(issue, best.name, address, cell.label, parsed.shown,
+                problem = _value_finding(issue, best.name, address, cell.label, parsed.shown,
                                          settings)
-                (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(finding)
+                (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(problem)
     if not found_any:
-        findings.append(file_finding(
-            "tables-missing",
-            "文件中没有找到年度报告的统计表（表二、表三、表四）。请使用下发的填报表填写后报送。"))
+        findings.append(finding("tables-missing"))
         return ReadResult(None, findings, meta)
     for sheet_id, tables in missing_tables.items():
         findings.append(_missing_table_finding(spec, sheet_id, tables))
     for (read, copy_name), differ in duplicates.items():
-        findings.append(Finding(
-            code="table-duplicate", severity=Severity.ERROR if differ else Severity.WARNING,
-            sheet=copy_name,
-            message=(f"工作表“{copy_name}”与“{read}”是同一张表，但数字不同，无法确定以哪一张为准"
-                     f"（目前读取的是“{read}”）。请删除多余的工作表后重新报送。" if differ else
-                     f"工作表“{copy_name}”是“{read}”的重复副本（数字相同），已读取“{read}”。"
-                     "请删除多余的工作表。")))
+        findings.append(finding("table-duplicate:differ" if differ else "table-duplicate:same",
+                                sheet=copy_name, copy=copy_name, read=read))
     inputs_located = sum(1 for k in positions if spec.cells[k].kind == "input")
     if blanks and len(blanks) == inputs_located:
         # A warning, not an error: the project decided a blank form checks with warnings only
         # (tests/test_intake.py); this line says what the per-cell warnings below add up to.
-        findings.append(Finding(
-            code="form-blank", severity=Severity.WARNING,
-            message="填报表中所有数字单元格都是空白，像是未填写的空表。请确认是否报错了文件；"
-                    "确实没有数据的，请在各栏填 0 后重新报送。"))
+        findings.append(finding("form-blank"))
     findings += blanks
     for key in spec.input_keys:
         values.setdefault(key, None)
@@ -478,11 +450,8 @@ def _meta_mismatch(meta: dict[str, str], agency: str, code: str,
     issued = issued_name + (f"（编码 {issued_code}）" if issued_code else "")
     given = agency + (f"（编码 {code}）" if code else "")
     sheet, cell = where.get("code" if code_differs else "agency", (None, None))
-    return Finding(
-        code="agency-mismatch", severity=Severity.WARNING, sheet=sheet, cell=cell or None,
-        expected=issued, actual=given,
-        message=f"这份填报表是下发给“{issued}”的，但“基本信息”中填写的是“{given}”。"
-                "可能是复制了其他单位的表格填写；请确认数据属于哪个单位，必要时使用本单位的填报表重新报送。")
+    return finding("agency-mismatch", sheet=sheet, cell=cell or None, expected=issued,
+                   actual=given, issued=issued, given=given)
 
 
 def _year(text: str) -> int | None:
@@ -492,35 +461,11 @@ def _year(text: str) -> int | None:
 
 def _value_finding(issue: Issue, sheet: str, address: str, label: str, content: str,
                    settings: Settings) -> Finding:
-    what = f"“{label}”"
     content = _clip(content)
-    got = f"“{content}”" if content else "空白"
-    messages = {
-        Issue.BLANK: (f"{what}为空白或“{content}”，已按 0 处理；没有数据请直接填 0。"
-                      if content else f"{what}未填写，已按 0 处理；没有数据请直接填 0。"),
-        Issue.TEXT_NUMBER: f"{what}的内容 {got} 是文本格式的数字，已按数值读取；请确认数值无误。",
-        Issue.NOT_NUMBER: f"{what}应填写数字，实际为 {got}。",
-        Issue.BOOLEAN: f"{what}应填写数字，实际为逻辑值 {got}。",
-        Issue.DATE: f"{what}应填写数字，实际为日期或时间 {got}（单元格格式可能被设成了日期）。",
-        Issue.FORMULA_ERROR: f"{what}是出错的公式（{content}），请改为直接填写数字。",
-        Issue.FORMULA_NO_VALUE: f"{what}是公式（{content}），但文件中没有计算结果"
-                                "（可能由程序生成、未在 Excel 或 WPS 中打开保存过），无法读取数值。"
-                                "请改为直接填写数字，或用 Excel/WPS 打开后保存再报送。",
-        Issue.NEGATIVE: f"{what}不能为负数，实际为 {got}。",
-        Issue.NOT_INTEGER: f"{what}是件数，只能填写整数，实际为 {got}。",
-        Issue.TOO_LARGE: f"{what}的数值 {got} 大得不合常理，请核对是否多输入了数字。",
-        Issue.FEE_PRECISION: f"{what}的小数位数超过 {settings.fee_decimals} 位（{content}），"
-                             "请按规定位数填写。",
-        Issue.FEE_LARGE: f"{what}为 {content} 万元，数额异常大；请确认是否把“元”误填为“万元”。",
-    }
-    severity = Severity.WARNING
-    if issue in (Issue.NOT_NUMBER, Issue.BOOLEAN, Issue.DATE, Issue.FORMULA_ERROR,
-                 Issue.FORMULA_NO_VALUE, Issue.NEGATIVE,
-                 Issue.NOT_INTEGER, Issue.TOO_LARGE) or (
-            issue is Issue.BLANK and settings.blank_is_error):
-        severity = Severity.ERROR
-    return Finding(code=str(issue), severity=severity, sheet=sheet, cell=address,
-                   message=messages[issue], actual=content or None)
+    kind_id = str(issue) + (":shown" if issue is Issue.BLANK and content else "")
+    return finding(kind_id, settings=settings, sheet=sheet, cell=address, actual=content or None,
+                   what=f"“{label}”", content=content, got=f"“{content}”" if content else "空白",
+                   decimals=settings.fee_decimals)
 
 
 def _clip(text: str, limit: int = 40) -> str:

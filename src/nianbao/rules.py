@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from nianbao.model import Finding, Severity, Submission, Value
+from nianbao import kinds
+from nianbao.model import Finding, Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
@@ -35,14 +36,15 @@ def _fmt(value: Value | None) -> str:
     return "?" if value is None else str(value)
 
 
-def _finding(code: str, severity: Severity, message: str, where: Where, anchor: str,
-             related: tuple[str, ...] = (), expected: Value | None = None,
-             actual: Value | None = None) -> Finding:
+def _finding(kind_id: str, where: Where, anchor: str, related: tuple[str, ...] = (),
+             expected: Value | None = None, actual: Value | None = None,
+             settings: Settings = DEFAULT_SETTINGS, **fields: object) -> Finding:
+    """A finding of the catalogue's ``kind_id`` at the cell where ``anchor`` was read."""
     sheet, cell = where.of(anchor)
-    return Finding(code=code, severity=severity, message=message, sheet=sheet, cell=cell,
-                   key=anchor if "." in anchor else None,
-                   related=tuple(where.ref(k) for k in related), expected=expected,
-                   actual=actual)
+    return kinds.finding(kind_id, settings=settings, sheet=sheet, cell=cell,
+                         key=anchor if "." in anchor else None,
+                         related=tuple(where.ref(k) for k in related), expected=expected,
+                         actual=actual, **fields)
 
 
 def check_totals(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[Finding]:
@@ -53,11 +55,9 @@ def check_totals(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[Fi
         if claim is None or computed is None or claim == computed:
             continue
         label = spec.cells[rule.target].label
-        yield _finding(
-            rule.code, Severity.ERROR,
-            f"{rule.description}。“{label}”按各项计算应为 {computed}，表中为 {claim}"
-            f"（差 {claim - computed}）。请核对各分项数字。",
-            where, rule.target, rule.parts, expected=computed, actual=claim)
+        yield _finding(rule.code, where, rule.target, rule.parts, expected=computed, actual=claim,
+                       description=rule.description, label=label, computed=computed,
+                       claim=claim, diff=claim - computed)
 
 
 def check_balances(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[Finding]:
@@ -75,12 +75,10 @@ def check_balances(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[
         column = spec.cells[anchor].column.label
         parts = "，".join(f"{_row_label(spec, k)} {_fmt(sub.values.get(k))}"
                          for k in (*rule.left, *rule.right))
-        yield _finding(
-            rule.code, Severity.ERROR,
-            f"表三“{column}”列：{rule.description}。一+二 = {lsum}，三（七）总计+四 = {rsum}"
-            f"（差 {lsum - rsum}）。本列各项为：{parts}。",
-            where, anchor, tuple(k for k in (*rule.left, *rule.right) if k != anchor),
-            expected=lsum, actual=rsum)
+        yield _finding(rule.code, where, anchor,
+                       tuple(k for k in (*rule.left, *rule.right) if k != anchor),
+                       expected=lsum, actual=rsum, column=column, description=rule.description,
+                       left=lsum, right=rsum, diff=lsum - rsum, parts=parts)
 
 
 def _row_label(spec: FormatSpec, key: str) -> str:
@@ -91,18 +89,13 @@ def _row_label(spec: FormatSpec, key: str) -> str:
 def check_header(sub: Submission, where: Where, settings: Settings,
                  year_text: str = "") -> Iterator[Finding]:
     if not sub.agency.strip():
-        yield _finding("agency-missing", Severity.ERROR,
-                       "未填写单位全称，无法生成报告。请在“基本信息”中填写单位全称。", where, "agency")
+        yield _finding("agency-missing", where, "agency")
     if sub.year is None:
-        shown = f"（填写的是“{year_text}”）" if year_text else ""
-        yield _finding("year-missing", Severity.ERROR,
-                       f"未填写报告年度{shown}，请在“基本信息”中填写四位数年份，如 2025。",
-                       where, "year")
+        yield _finding("year-missing:shown" if year_text else "year-missing", where, "year",
+                       shown=year_text)
     elif settings.expected_year and sub.year != settings.expected_year:
-        yield _finding("year-mismatch", Severity.ERROR,
-                       f"报告年度为 {sub.year} 年，本次汇总的是 {settings.expected_year} 年的数据。"
-                       "可能误报了往年的表，请核对。", where, "year",
-                       expected=settings.expected_year, actual=sub.year)
+        yield _finding("year-mismatch", where, "year", expected=settings.expected_year,
+                       actual=sub.year, year=sub.year, wanted=settings.expected_year)
 
 
 def check_plausibility(sub: Submission, where: Where, spec: FormatSpec) -> Iterator[Finding]:
@@ -110,11 +103,8 @@ def check_plausibility(sub: Submission, where: Where, spec: FormatSpec) -> Itera
     t21 = spec.table("t2_1")
     rules_keys = [t21.key("rules", c.id) for c in t21.columns]
     if any(sub.value(k) for k in rules_keys) and sub.level not in spec.rule_making_levels:
-        level = f"单位层级为“{sub.level}”" if sub.level else "未填写单位层级"
-        yield _finding(
-            "rules-authority", Severity.WARNING,
-            f"“规章”一行填有数字，但{level}。只有国务院部门和省、设区的市人民政府可以制定规章，"
-            "县级部门、乡镇的文件应计入“行政规范性文件”。请核实。", where, rules_keys[0])
+        yield _finding("rules-authority" if sub.level else "rules-authority:no-level", where,
+                       rules_keys[0], level=sub.level)
     for row in t21.data_rows:
         issued, repealed, in_force = (sub.values.get(t21.key(row.id, c.id)) for c in t21.columns)
         if None in (issued, repealed, in_force):
@@ -122,11 +112,10 @@ def check_plausibility(sub: Submission, where: Where, spec: FormatSpec) -> Itera
         assert issued is not None and repealed is not None and in_force is not None
         if in_force < issued - repealed:
             yield _finding(
-                "in-force-lower-bound", Severity.WARNING,
-                f"“{row.label}”现行有效件数 {in_force} 小于本年制发 {issued} 减本年废止 {repealed}，"
-                "请核对。", where, t21.key(row.id, "in_force"),
+                "in-force-lower-bound", where, t21.key(row.id, "in_force"),
                 (t21.key(row.id, "issued"), t21.key(row.id, "repealed")),
-                expected=issued - repealed, actual=in_force)
+                expected=issued - repealed, actual=in_force, row=row.label, in_force=in_force,
+                issued=issued, repealed=repealed)
 
 
 # --- narrative against the tables
@@ -147,61 +136,49 @@ def check_narrative(sub: Submission, where: Where) -> Iterator[Finding]:
     s5 = sub.narrative.get("s5", ())
     s6 = sub.narrative.get("s6", ())
     if not s1:
-        yield _finding("narrative-empty", Severity.WARNING,
-                       "报告第一部分“总体情况”没有填写文字。", where, "s1")
+        yield _finding("narrative-empty:s1", where, "s1")
     if not s5 or "".join(s5).strip("。 ") in ("无", "暂无", "没有"):
-        yield _finding("narrative-empty", Severity.WARNING,
-                       "报告第五部分“存在的主要问题及改进情况”为空或只写了“无”，"
-                       "请写明存在的问题和改进措施。", where, "s5")
+        yield _finding("narrative-empty:s5", where, "s5")
     if not s6:
-        yield _finding("narrative-empty", Severity.WARNING,
-                       "报告第六部分“其他需要报告的事项”为空。没有其他事项的，请写明"
-                       "“本年度无其他需要报告的事项。”，并说明信息处理费收取情况。", where, "s6")
+        yield _finding("narrative-empty:s6", where, "s6")
     text = "".join(s1)
     new = sub.values.get("t3.r1.total")
     carried = sub.values.get("t3.r2.total")
     if new is not None and new > 0 and _NONE_RECEIVED.search(text):
         sentence = _NONE_RECEIVED.search(text)
         assert sentence is not None
-        yield _finding("text-zero-claim", Severity.WARNING,
-                       f"“总体情况”中写有“{sentence.group(0)}”，但表三本年新收申请为 {new} 件，"
-                       "文字与表格不一致。", where, "s1", ("t3.r1.total",), expected=new)
+        yield _finding("text-zero-claim:received", where, "s1", ("t3.r1.total",), expected=new,
+                       quote=sentence.group(0), new=new)
     if new is not None and carried is not None:
         readings = {int(new), int(new + carried)}
         for match in (*_RECEIVED.finditer(text), *_RECEIVED2.finditer(text)):
             stated = int(match.group(1))
             if stated not in readings:
                 yield _finding(
-                    "text-number-mismatch", Severity.WARNING,
-                    f"“总体情况”中写有“{match.group(0)}”，但表三本年新收 {new} 件"
-                    f"（含上年结转共 {new + carried} 件），与文字不符。", where, "s1",
-                    ("t3.r1.total", "t3.r2.total"), expected=new, actual=stated)
+                    "text-number-mismatch:received", where, "s1", ("t3.r1.total", "t3.r2.total"),
+                    expected=new, actual=stated, quote=match.group(0), new=new,
+                    total=new + carried)
                 break
     totals = [sub.values.get(k) for k in ("t4.rv_total", "t4.ld_total", "t4.la_total")]
     if None not in totals:
         review, direct, after = (int(v or 0) for v in totals)
         none = _NONE_DISPUTE.search(text)
         if none and review + direct + after > 0:
-            yield _finding("text-zero-claim", Severity.WARNING,
-                           f"“总体情况”中写有“{none.group(0)}”，但表四行政复议 {review} 件、"
-                           f"行政诉讼 {direct + after} 件，文字与表格不一致。", where, "s1",
-                           ("t4.rv_total", "t4.ld_total", "t4.la_total"))
-        for pattern, readings_, what in (
-                (_REVIEW, {review}, f"表四行政复议总计 {review} 件"),
-                (_LITIGATION, {direct + after, direct, after},
-                 f"表四行政诉讼共 {direct + after} 件（未经复议直接起诉 {direct} 件、复议后起诉 {after} 件）")):
+            yield _finding("text-zero-claim:dispute", where, "s1",
+                           ("t4.rv_total", "t4.ld_total", "t4.la_total"), quote=none.group(0),
+                           review=review, litigation=direct + after)
+        for pattern, readings_, kind_id in (
+                (_REVIEW, {review}, "text-number-mismatch:review"),
+                (_LITIGATION, {direct + after, direct, after}, "text-number-mismatch:litigation")):
             for match in pattern.finditer(text):
                 if int(match.group(1)) not in readings_:
-                    yield _finding("text-number-mismatch", Severity.WARNING,
-                                   f"“总体情况”中写有“{match.group(0)}”，但{what}，与文字不符。",
-                                   where, "s1", actual=int(match.group(1)))
+                    yield _finding(kind_id, where, "s1", actual=int(match.group(1)),
+                                   quote=match.group(0), review=review,
+                                   litigation=direct + after, direct=direct, after=after)
                     break
     fee_cases = sub.values.get("t3.r3_6_2.total")
     if fee_cases and not re.search(r"信息处理费|收费通知", "".join(s6) + text):
-        yield _finding("fee-notice-text", Severity.WARNING,
-                       f"表三有 {fee_cases} 件申请因逾期未缴费不再处理，说明发出过收费通知；"
-                       "请在第六部分说明信息处理费的收取情况。", where, "s6",
-                       ("t3.r3_6_2.total",))
+        yield _finding("fee-notice-text", where, "s6", ("t3.r3_6_2.total",), cases=fee_cases)
 
 
 def validate(sub: Submission, where: Where, *, settings: Settings = DEFAULT_SETTINGS,
