@@ -167,6 +167,8 @@ FIRST_TABLE_ROW = 3
 INFO_FIRST_ROW = 3  # 基本信息: label in column A, value in column B
 INFO_VALUE_WIDTH = 8  # value cells span B:I
 META_SHEET = "_meta"
+REGISTER_HEADER_ROW = 2  # register sheets: a note in row 1, the header in row 2
+REGISTER_LIST_COLUMN = 4  # _meta: the registers' dropdown lists start in column D
 META_KEYS = ("form_id", "form_version", "format", "year", "agency_code", "agency_name")
 
 

@@ -66,6 +66,16 @@ def _jsonable(value: object) -> object:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterIds:
+    """What the cross-year check needs of a register of applications: 编号 and rows only."""
+
+    sheet: str
+    no_column: int = 1  # 1-based column of 编号, for messages
+    carried_in: Mapping[str, int] = field(default_factory=dict)  # 上年结转 编号 -> row
+    carried_out: Mapping[str, int] = field(default_factory=dict)  # 结转下年度 编号 -> row
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Submission:
     """What one agency reported, as read from its workbook (or summed, for a 汇总).
 
@@ -87,6 +97,7 @@ class Submission:
     narrative: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
     members: tuple[str, ...] = ()  # for a 汇总: the units included
+    register: RegisterIds | None = None  # when 表三 was counted from a register
 
     def value(self, key: str) -> Value:
         """The value of a cell, 0 when it could not be read."""

@@ -24,6 +24,7 @@ from nianbao.atomic import describe_os_error
 from nianbao.kinds import finding
 from nianbao.layout import a1
 from nianbao.model import Finding
+from nianbao.register import APPLICATION_SHEET, CASE_SHEET
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -107,6 +108,8 @@ def _not_a_workbook(names: set[str]) -> Finding:
 
 MAX_ROWS = 2000
 MAX_COLS = 200
+REGISTER_MAX_ROWS = 200_000  # a register sheet has one row per application
+REGISTER_SHEETS = frozenset({APPLICATION_SHEET, CASE_SHEET})
 
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _ROW_OR_CELL = re.compile(
@@ -135,7 +138,7 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def scan_sheet_xml(xml: bytes) -> SheetScan:
+def scan_sheet_xml(xml: bytes, max_rows: int = MAX_ROWS) -> SheetScan:
     """Find error cells, formulas with no cached value and cells far outside any form."""
     scan = SheetScan()
     row, col = 0, 0
@@ -160,7 +163,7 @@ def scan_sheet_xml(xml: bytes) -> SheetScan:
         formula = _FORMULA.search(body)
         if not has_value and not formula:
             continue  # formatting only: calamine skips these too
-        if row > MAX_ROWS or col > MAX_COLS:
+        if row > max_rows or col > MAX_COLS:
             scan.far.append((row - 1, col - 1))
             far_spans.append(match.span())
             continue
@@ -210,7 +213,8 @@ def _scan_sheets(zf: zipfile.ZipFile, names: set[str]
                  ) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
     """Scan every sheet; if any has far-away cells, an in-memory copy without them."""
     parts = {name: part for name, part in _sheet_parts(zf).items() if part in names}
-    scans = {name: scan_sheet_xml(zf.read(part)) for name, part in parts.items()}
+    scans = {name: scan_sheet_xml(zf.read(part), REGISTER_MAX_ROWS if name in REGISTER_SHEETS
+                                  else MAX_ROWS) for name, part in parts.items()}
     trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
     if not trimmed:
         return scans, None

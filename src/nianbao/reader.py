@@ -24,7 +24,8 @@ from python_calamine import CalamineWorkbook
 from nianbao.kinds import finding
 from nianbao.layout import META_KEYS, a1
 from nianbao.model import Finding, Submission, Value
-from nianbao.package import Package, SheetScan, open_package
+from nianbao.package import REGISTER_SHEETS, Package, SheetScan, open_package
+from nianbao.register_read import apply_registers
 from nianbao.schema import (
     DEFAULT_FORMAT,
     FORM_ID,
@@ -296,6 +297,7 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return ReadResult(None, [finding("file-corrupt:detail", detail=detail)])
     result = _read_grids(path, grids, settings, spec)
+    apply_registers(result, grids, spec)  # 表三/表四 counted from the registers, if any
     result.findings[:0] = package.notes
     return result
 
@@ -348,7 +350,7 @@ def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
     blanks: list[Finding] = []
     missing_tables: dict[str, list[Table]] = defaultdict(list)
     duplicates: dict[tuple[str, str], bool] = {}  # (read, other) -> values differ
-    candidates = [g for g in grids if g.name != "_meta"]
+    candidates = [g for g in grids if g.name != "_meta" and g.name not in REGISTER_SHEETS]
     for table in spec.tables:
         scores = {g.name: _score(g, table) for g in candidates}
         best = max(candidates, key=lambda g: scores[g.name], default=None)
