@@ -56,11 +56,13 @@ class Stage(enum.StrEnum):
     TEXT = "text"  # the narrative sections
     BUILD = "build"  # writing reports
     TEMPLATE = "template"  # `template check` on a Word template
+    REGISTER = "register"  # the register sheets (依申请公开登记台账, 复议诉讼案件登记)
 
     @property
     def zh(self) -> str:
         return {"file": "文件", "read": "读取", "rule": "勾稽与规则", "cross-year": "跨年度",
-                "text": "文字", "build": "生成", "template": "模板"}[self.value]
+                "text": "文字", "build": "生成", "template": "模板",
+                "register": "登记台账"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +299,64 @@ KINDS: tuple[Kind, ...] = (
        "如有期满失效、修改等情况，请在报告中说明。", "核对现行有效件数，或在报告中说明。",
        summary="现行有效件数与“上年现行有效 + 本年制发 − 本年废止”不符"),
     # --- build: writing reports (build.py)
+    # --- register: 表三/表四 counted from the register sheets (register_checks.py, register_read.py)
+    _k("reg-count-mismatch", E, Stage.REGISTER,
+       "“{label}”表中为 {claim}，按“{register}”统计为 {count}（差 {diff}）。{rows}{advice}",
+       "表三、表四由登记台账自动统计，不要手工改写；核对台账各行。",
+       summary="表三、表四中的数字与登记台账的统计不符（列出计入该格的台账行）"),
+    _k("reg-field-missing", E, Stage.REGISTER, "{register}：{row}未填写“{field}”。", "补填该项。",
+       summary="登记台账必填项为空（编号、收到日期、申请人类型、来源，已办结的答复日期）"),
+    _k("reg-field-invalid", E, Stage.REGISTER, "{register}：{row}的“{field}”无法识别：{allowed}。",
+       "从下拉列表中选择，日期写成 2025-03-05 的形式。", summary="登记台账中的日期或下拉项无法识别"),
+    _k("reg-duplicate-no", E, Stage.REGISTER,
+       "{register}：编号 {no} 出现了 {times} 次（第 {rows} 行）；每件申请只登记一行。",
+       "删除重复的行或改正编号。", summary="登记台账编号重复"),
+    _k("reg-carried-with-result", E, Stage.REGISTER,
+       "{register}：{row}标记为结转下年度，但又填写了办理结果或答复日期；已办结的不结转，"
+       "未办结的请清空办理结果和答复日期。", "已办结的不结转；未办结的清空办理结果和答复日期。",
+       summary="既结转下年度又有办理结果"),
+    _k("reg-unfinished", E, Stage.REGISTER,
+       "{register}：{row}没有办理结果，也没有标记结转下年度。年底尚未办结的申请，请在“是否结转下年度”中选“是”。",
+       "已办结的选办理结果；未办结的标记结转下年度。", summary="未办结的申请没有标记结转下年度"),
+    _k("reg-date-outside-year", E, Stage.REGISTER,
+       "{register}：{row}收到日期为 {date}，{what}（{want} 年）。", "核对收到日期和来源。",
+       summary="收到或答复日期不在报告年度（上年结转的收到日期应在上年）"),
+    _k("reg-date-outside-year:replied", E, Stage.REGISTER,
+       "{register}：{row}答复日期为 {date}，不在报告年度 {year} 年内；年底未答复的申请应标记结转下年度。",
+       "核对答复日期；年底未答复的标记结转下年度。"),
+    _k("reg-date-order", E, Stage.REGISTER, "{register}：{row}“{later}” {b} 早于“{earlier}” {a}。",
+       "核对两个日期。", summary="日期先后颠倒（如答复早于收到）"),
+    _k("reg-reply-late", W, Stage.REGISTER,
+       "{register}：{row}答复日期 {replied} 超过答复期限 {due}（{rule}，晚 {late} 个工作日）。"
+       "条例第三十三条：应自收到申请之日起20个工作日内答复，延长不超过20个工作日。",
+       "按期答复；需要延长的，经负责人同意并告知申请人，在台账中标记延期。",
+       summary="答复超过20个工作日（延期的40个），按法定节假日和调休计算"),
+    _k("reg-reply-late:carried", W, Stage.REGISTER,
+       "{register}：{row}结转下年度，但答复期限 {due}（{rule}）在年底前已经届满，年底时已逾期未答复。",
+       "尽快答复。"),
+    _k("reg-correction-late", W, Stage.REGISTER,
+       "{register}：{row}补正通知日期 {correction} 晚于收到申请后 7 个工作日（应不晚于 {due}，晚 {late} 个工作日）。"
+       "条例第三十条：申请内容不明确的，应自收到申请之日起7个工作日内一次性告知补正。",
+       "收到申请后7个工作日内一次性告知补正。", summary="补正通知晚于7个工作日"),
+    _k("reg-third-party-late", W, Stage.REGISTER,
+       "{register}：{row}第三方意见 {back} 才收到，超过征求意见后 15 个工作日（{due}）；超出的时间计入答复期限。"
+       "条例第三十二条：第三方逾期未提出意见的，由行政机关依照条例决定是否公开。",
+       "第三方逾期的，按条例自行决定是否公开。", summary="第三方意见超过15个工作日（超出部分计入答复期限）"),
+    _k("reg-calendar-unknown", W, Stage.REGISTER,
+       "{register}：已安装的节假日数据（chinesecalendar）只包括 {first}–{last} 年，没有 {year} 年的放假和调休安排，"
+       "{n} 件申请的答复、补正期限未核对（不作推测）。",
+       "国务院公布该年放假安排后，升级 chinesecalendar（pip install -U chinesecalendar）再校验。",
+       summary="节假日数据不包括某一年，相关期限未核对"),
+    _k("reg-case-unknown-application", W, Stage.REGISTER,
+       "{register}：{row}关联的申请编号 {linked} 不在“{applications}”中，请核对。", "核对关联申请编号。",
+       summary="复议诉讼案件关联的申请编号不在登记台账中"),
+    _k("reg-xyear-missing", W, Stage.CROSS_YEAR,
+       "{register}：上年（{last_file}）结转下年度的 {n} 件申请在本年（{this_file}）没有作为“上年结转”登记："
+       "编号 {nos}。", "补登这些申请（来源选“上年结转”，沿用上年编号）。",
+       summary="上年结转下年度的申请（按编号）本年没有作为上年结转登记", escalate="carryover_error"),
+    _k("reg-xyear-unexpected", W, Stage.CROSS_YEAR,
+       "{register}：第 {row} 行（编号 {no}）登记为“上年结转”，但上年（{last_file}）没有结转下年度的编号 {no}。",
+       "核对编号或来源。", summary="本年登记为上年结转的编号上年没有结转", escalate="carryover_error"),
     _k("duplicate-agency", E, Stage.BUILD,
        "与较新的文件“{winner}”是同一单位、同一年度的报表，已以较新的文件为准；请确认哪一份是最终报送的数据。",
        "确认哪一份是最终报送的数据，删除另一份。", summary="同一单位同一年度有多个文件（以最新的为准）"),

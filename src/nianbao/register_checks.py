@@ -14,9 +14,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
+from nianbao.kinds import finding
 from nianbao.layout import a1
-from nianbao.model import Finding, Severity, Value
+from nianbao.model import Finding, Value
 from nianbao.register import Entry, Register, RegisterSpec
+from nianbao.settings import DEFAULT_SETTINGS
 from nianbao.workdays import UnknownYear, add_workdays, covered_years, workdays_between
 
 REPLY_DAYS, EXTENSION_DAYS, CORRECTION_DAYS, THIRD_PARTY_DAYS = 20, 20, 7, 15
@@ -38,36 +40,36 @@ def row_list(entries: Sequence[Entry]) -> str:
     return names + more
 
 
-def _finding(code: str, severity: Severity, register: Register, entry: Entry | int,
-             field_id: str, message: str, **extra: Value | str | None) -> Finding:
+def _finding(kind_id: str, register: Register, entry: Entry | int, field_id: str,
+             *, expected: Value | str | None = None, actual: Value | str | None = None,
+             **fields: object) -> Finding:
     sheet, cell = where(register, entry, field_id)
-    return Finding(code=code, severity=severity, sheet=sheet, cell=cell,
-                   message=f"{register.spec.sheet}：{message}",
-                   expected=extra.get("expected"), actual=extra.get("actual"))
+    row = row_name(entry) if isinstance(entry, Entry) else f"第 {entry} 行"
+    return finding(kind_id, settings=DEFAULT_SETTINGS, sheet=sheet, cell=cell, key=None,
+                   related=(), expected=expected, actual=actual, register=register.spec.sheet,
+                   row=row, **fields)
 
 
 def field_findings(register: Register) -> Iterator[Finding]:
     """Empty required fields, unreadable fields, duplicate 编号."""
     spec = register.spec
-    nos = {e.row: e.no for e in register.entries}
+    by_row = {e.row: e for e in register.entries}
     for p in register.problems:
         f = spec.field(p.field)
-        head = f"第 {p.row} 行" + (f"（编号 {nos[p.row]}）" if nos.get(p.row) else "")
+        at: Entry | int = by_row.get(p.row, p.row)
         if p.missing:
-            yield _finding("reg-field-missing", Severity.ERROR, register, p.row, p.field,
-                           f"{head}未填写“{f.label}”。")
+            yield _finding("reg-field-missing", register, at, p.field, field=f.label)
         else:
-            yield _finding("reg-field-invalid", Severity.ERROR, register, p.row, p.field,
-                           f"{head}的“{f.label}”无法识别：{_expected(spec, p.field)}。")
+            yield _finding("reg-field-invalid", register, at, p.field, field=f.label,
+                           allowed=_expected(spec, p.field))
     seen: dict[str, list[Entry]] = defaultdict(list)
     for e in register.entries:
         if e.no:
             seen[e.no].append(e)
     for no, rows in seen.items():
         if len(rows) > 1:
-            yield _finding("reg-duplicate-no", Severity.ERROR, register, rows[1], "no",
-                           f"编号 {no} 出现了 {len(rows)} 次（第 "
-                           + "、".join(str(e.row) for e in rows) + " 行）；每件申请只登记一行。")
+            yield _finding("reg-duplicate-no", register, rows[1], "no", no=no, times=len(rows),
+                           rows="、".join(str(e.row) for e in rows))
 
 
 def _expected(spec: RegisterSpec, field_id: str) -> str:
@@ -95,28 +97,21 @@ def application_findings(register: Register, year: int | None) -> Iterator[Findi
             unknown[exc.year] += 1
     first, last = covered_years()
     for missing_year, n in sorted(unknown.items()):
-        yield Finding(
-            code="reg-calendar-unknown", severity=Severity.WARNING, sheet=register.sheet,
-            message=f"{register.spec.sheet}：已安装的节假日数据（chinesecalendar）只包括 {first}–{last} 年，"
-                    f"没有 {missing_year} 年的放假和调休安排，{n} 件申请的答复、补正期限未核对（不作推测）。"
-                    "国务院公布该年放假安排后，请升级 chinesecalendar（pip install -U chinesecalendar）再校验。")
+        yield finding("reg-calendar-unknown", sheet=register.sheet, register=register.spec.sheet,
+                      first=first, last=last, year=missing_year, n=n)
 
 
 def _status(register: Register, e: Entry) -> Iterator[Finding]:
     carried = "carried" in e.flags
     result = "result" in e.codes
     if carried and (result or e.date("replied")):
-        yield _finding("reg-carried-with-result", Severity.ERROR, register, e, "carried",
-                       f"{row_name(e)}标记为结转下年度，但又填写了办理结果或答复日期；"
-                       "已办结的不结转，未办结的请清空办理结果和答复日期。")
+        yield _finding("reg-carried-with-result", register, e, "carried")
     elif not carried and not result and not any(p.row == e.row and p.field == "result"
                                                 for p in register.problems):
-        yield _finding("reg-unfinished", Severity.ERROR, register, e, "result",
-                       f"{row_name(e)}没有办理结果，也没有标记结转下年度。年底尚未办结的申请，"
-                       "请在“是否结转下年度”中选“是”。")
+        yield _finding("reg-unfinished", register, e, "result")
     if result and not carried and not e.date("replied"):
-        yield _finding("reg-field-missing", Severity.ERROR, register, e, "replied",
-                       f"{row_name(e)}有办理结果，但未填写“答复日期”。")
+        yield _finding("reg-field-missing", register, e, "replied",
+                       field=register.spec.field("replied").label)
 
 
 def _dates(register: Register, e: Entry, year: int) -> Iterator[Finding]:
@@ -126,22 +121,20 @@ def _dates(register: Register, e: Entry, year: int) -> Iterator[Finding]:
         want = year - 1 if carried_in else year
         if received.year != want:
             what = "上年结转的申请应是上年收到的" if carried_in else "本年新收的申请应是本年收到的"
-            yield _finding("reg-date-outside-year", Severity.ERROR, register, e, "received",
-                           f"{row_name(e)}收到日期为 {received}，{what}（{want} 年）。",
-                           expected=want, actual=str(received))
+            yield _finding("reg-date-outside-year", register, e, "received", date=received,
+                           what=what, want=want, expected=want, actual=str(received))
     replied = e.date("replied")
     if replied is not None and replied.year != year:
-        yield _finding("reg-date-outside-year", Severity.ERROR, register, e, "replied",
-                       f"{row_name(e)}答复日期为 {replied}，不在报告年度 {year} 年内；"
-                       "年底未答复的申请应标记结转下年度。", expected=year, actual=str(replied))
+        yield _finding("reg-date-outside-year:replied", register, e, "replied", date=replied,
+                       year=year, expected=year, actual=str(replied))
     order = (("received", "correction"), ("correction", "corrected"), ("received", "consult"),
              ("consult", "consult_reply"), ("received", "replied"))
     for before, after in order:
         a, b = e.date(before), e.date(after)
         if a is not None and b is not None and b < a:
-            fa, fb = register.spec.field(before), register.spec.field(after)
-            yield _finding("reg-date-order", Severity.ERROR, register, e, after,
-                           f"{row_name(e)}“{fb.label}” {b} 早于“{fa.label}” {a}。")
+            yield _finding("reg-date-order", register, e, after, a=a, b=b,
+                           earlier=register.spec.field(before).label,
+                           later=register.spec.field(after).label)
 
 
 def reply_deadline(e: Entry) -> dt.date | None:
@@ -165,36 +158,29 @@ def _deadlines(register: Register, e: Entry, year: int) -> Iterator[Finding]:
     if received is not None and correction is not None:
         due = add_workdays(received, CORRECTION_DAYS)
         if correction > due:
-            yield _finding("reg-correction-late", Severity.WARNING, register, e, "correction",
-                           f"{row_name(e)}补正通知日期 {correction} 晚于收到申请后 {CORRECTION_DAYS} 个工作日"
-                           f"（应不晚于 {due}，晚 {workdays_between(due, correction)} 个工作日）。"
-                           "条例第三十条：申请内容不明确的，应自收到申请之日起7个工作日内一次性告知补正。",
+            yield _finding("reg-correction-late", register, e, "correction",
+                           correction=correction, due=due,
+                           late=workdays_between(due, correction),
                            expected=str(due), actual=str(correction))
     consult, back = e.date("consult"), e.date("consult_reply")
     if consult is not None and back is not None:
         due = add_workdays(consult, THIRD_PARTY_DAYS)
         if back > due:
-            yield _finding("reg-third-party-late", Severity.WARNING, register, e, "consult_reply",
-                           f"{row_name(e)}第三方意见 {back} 才收到，超过征求意见后 {THIRD_PARTY_DAYS} 个工作日"
-                           f"（{due}）；超出的时间计入答复期限。条例第三十二条：第三方逾期未提出意见的，"
-                           "由行政机关依照条例决定是否公开。", expected=str(due), actual=str(back))
+            yield _finding("reg-third-party-late", register, e, "consult_reply", back=back,
+                           due=due, expected=str(due), actual=str(back))
     due_reply = reply_deadline(e)
     if due_reply is None:
         return
     replied = e.date("replied")
     limit = REPLY_DAYS + (EXTENSION_DAYS if "extended" in e.flags else 0)
-    rule = f"{limit} 个工作日" + ("（已延期）" if "extended" in e.flags else "")
+    rule = f"{limit} 个工作日" + ("，已延期" if "extended" in e.flags else "")
     if replied is not None and replied > due_reply:
-        yield _finding("reg-reply-late", Severity.WARNING, register, e, "replied",
-                       f"{row_name(e)}答复日期 {replied} 超过答复期限 {due_reply}（{rule}，"
-                       f"晚 {workdays_between(due_reply, replied)} 个工作日）。条例第三十三条："
-                       "应自收到申请之日起20个工作日内答复，延长不超过20个工作日。",
+        yield _finding("reg-reply-late", register, e, "replied", replied=replied, due=due_reply,
+                       rule=rule, late=workdays_between(due_reply, replied),
                        expected=str(due_reply), actual=str(replied))
-    year_end = dt.date(year, 12, 31)
-    if replied is None and "carried" in e.flags and due_reply < year_end:
-        yield _finding("reg-reply-late", Severity.WARNING, register, e, "carried",
-                       f"{row_name(e)}结转下年度，但答复期限 {due_reply}（{rule}）在年底前已经届满，"
-                       "年底时已逾期未答复。", expected=str(due_reply))
+    if replied is None and "carried" in e.flags and due_reply < dt.date(year, 12, 31):
+        yield _finding("reg-reply-late:carried", register, e, "carried", due=due_reply,
+                       rule=rule, expected=str(due_reply))
 
 
 def case_findings(register: Register, applications: Register | None) -> Iterator[Finding]:
@@ -204,15 +190,10 @@ def case_findings(register: Register, applications: Register | None) -> Iterator
         return
     known = {e.no for e in applications.entries}
     for e in register.entries:
-        linked = _linked(register, e)
+        linked = e.texts.get("application", "")
         if linked and linked not in known:
-            yield _finding("reg-case-unknown-application", Severity.WARNING, register, e,
-                           "application", f"{row_name(e)}关联的申请编号 {linked} 不在"
-                           f"“{applications.spec.sheet}”中，请核对。")
-
-
-def _linked(register: Register, e: Entry) -> str:
-    return e.texts.get("application", "")
+            yield _finding("reg-case-unknown-application", register, e, "application",
+                           linked=linked, applications=applications.spec.sheet)
 
 
 def count_findings(cells: Mapping[str, list[Entry]], typed: Mapping[str, Value | None],
@@ -225,14 +206,9 @@ def count_findings(cells: Mapping[str, list[Entry]], typed: Mapping[str, Value |
         if claim is None or claim == n:
             continue
         sheet, cell = positions.get(key, (None, None))
-        if entries:
-            rows = f"台账中计入此格的是{row_list(entries)}。"
-        else:
-            rows = "台账中没有计入此格的申请。"
-        hint = ("表中多出的件数在台账中没有登记，请补登或改正表中数字。" if claim > n else
-                "请核对上述各行的申请人类型、来源、办理结果或结转标记。")
-        yield Finding(
-            code="reg-count-mismatch", severity=Severity.ERROR, sheet=sheet, cell=cell, key=key,
-            expected=n, actual=claim,
-            message=f"“{labels[key]}”表中为 {claim}，按“{register.spec.sheet}”统计为 {n}"
-                    f"（差 {claim - n}）。{rows}{hint}")
+        rows = f"台账中计入此格的是{row_list(entries)}。" if entries else "台账中没有计入此格的行。"
+        advice = ("表中多出的件数在台账中没有登记，请补登或改正表中数字。" if claim > n else
+                  "请核对上述各行的申请人类型、来源、办理结果或结转标记。")
+        yield finding("reg-count-mismatch", sheet=sheet, cell=cell, key=key, expected=n,
+                      actual=claim, label=labels[key], claim=claim, register=register.spec.sheet,
+                      count=n, diff=claim - n, rows=rows, advice=advice)

@@ -13,8 +13,9 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from nianbao.kinds import finding
 from nianbao.layout import a1
-from nianbao.model import Finding, RegisterIds, Severity, Value
+from nianbao.model import Finding, RegisterIds, Value
 from nianbao.register import (
     Entry,
     Register,
@@ -28,6 +29,7 @@ from nianbao.register import (
 )
 from nianbao.register_checks import application_findings, case_findings, count_findings
 from nianbao.schema import FormatSpec
+from nianbao.settings import Settings
 from nianbao.values import Issue
 
 if TYPE_CHECKING:
@@ -93,27 +95,23 @@ def carried_ids(register: Register) -> RegisterIds:
 
 
 def cross_year_register(ids: RegisterIds, last: RegisterIds | None, *, this_file: str,
-                        last_file: str, severity_error: bool) -> list[Finding]:
+                        last_file: str, settings: Settings) -> list[Finding]:
     """Last year's 结转下年度 编号 must be this year's 上年结转 编号: missing and unexpected."""
     if last is None:
         return []
-    severity = Severity.ERROR if severity_error else Severity.WARNING
     missing = [no for no in last.carried_out if no not in ids.carried_in]
     unexpected = [no for no in ids.carried_in if no not in last.carried_out]
     out: list[Finding] = []
     if missing:
-        out.append(Finding(
-            code="reg-xyear-missing", severity=severity, sheet=ids.sheet,
-            expected=len(last.carried_out), actual=len(ids.carried_in),
-            message=f"{ids.sheet}：上年（{last_file}）结转下年度的 {len(missing)} 件申请在本年"
-                    f"（{this_file}）没有作为“上年结转”登记：编号 {_ids(missing)}。"
-                    "请补登这些申请（来源选“上年结转”，沿用上年编号）。"))
+        out.append(finding("reg-xyear-missing", settings=settings, sheet=ids.sheet,
+                           expected=len(last.carried_out), actual=len(ids.carried_in),
+                           register=ids.sheet, last_file=last_file, this_file=this_file,
+                           n=len(missing), nos=_ids(missing)))
     for no in unexpected:
-        out.append(Finding(
-            code="reg-xyear-unexpected", severity=severity, sheet=ids.sheet,
-            cell=a1(ids.carried_in[no], ids.no_column),
-            message=f"{ids.sheet}：第 {ids.carried_in[no]} 行（编号 {no}）登记为“上年结转”，"
-                    f"但上年（{last_file}）没有结转下年度的编号 {no}。请核对编号或来源。"))
+        row = ids.carried_in[no]
+        out.append(finding("reg-xyear-unexpected", settings=settings, sheet=ids.sheet,
+                           cell=a1(row, ids.no_column), register=ids.sheet, row=row, no=no,
+                           last_file=last_file))
     return out
 
 
