@@ -292,3 +292,7 @@ def template_check_cmd(path: Path) -> None:
 from nianbao.cli_cycle import register as _register_cycle  # noqa: E402
 
 _register_cycle(main)
+
+from nianbao.cli_import import register as _register_import  # noqa: E402
+
+_register_import(main)

@@ -296,7 +296,7 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return ReadResult(None, [finding("file-corrupt:detail", detail=detail)])
-    result = _read_grids(path, grids, settings, spec)
+    result = read_grids(path, grids, settings, spec)
     apply_registers(result, grids, spec)  # 表三/表四 counted from the registers, if any
     result.findings[:0] = package.notes
     return result
@@ -323,8 +323,13 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
-                spec: FormatSpec) -> ReadResult:
+def read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
+               spec: FormatSpec) -> ReadResult:
+    """Read the format's tables and 基本信息 from sheet grids, by their labels.
+
+    Used for workbooks and for the grids :mod:`nianbao.importer` builds from
+    Word, PDF, HTML and text reports.
+    """
     findings: list[Finding] = []
     meta = _read_meta(grids)
     if meta.get("form_id") == FORM_ID and meta.get("form_version") != spec.form_version:

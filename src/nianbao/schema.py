@@ -427,8 +427,9 @@ _T2 = (
 )
 
 
-def _gb2021_sums() -> tuple[Sum, ...]:
-    t3 = _T3
+def _gb2021_sums(t3: Table | None = None) -> tuple[Sum, ...]:
+    t3 = t3 or _T3
+    result_rows = tuple(r.id for r in t3.data_rows if r.parent and not r.computed)
     sums: list[Sum] = []
     for row in t3.data_rows:
         if row.computed:
@@ -441,7 +442,7 @@ def _gb2021_sums() -> tuple[Sum, ...]:
     for col in (*_APPLICANTS, "total"):
         sums.append(Sum(
             code="t3-result-total", target=t3.key("r3_7", col),
-            parts=tuple(t3.key(r, col) for r in _RESULT_ROWS),
+            parts=tuple(t3.key(r, col) for r in result_rows),
             description="（七）总计应等于（一）至（六）各项办理结果之和",
         ))
     for prefix, label in _T4_GROUPS:
@@ -453,12 +454,13 @@ def _gb2021_sums() -> tuple[Sum, ...]:
     return tuple(sums)
 
 
-def _gb2021_balances() -> tuple[Balance, ...]:
+def _gb2021_balances(t3: Table | None = None) -> tuple[Balance, ...]:
+    t3 = t3 or _T3
     return tuple(
         Balance(
             code="t3-balance",
-            left=(_T3.key("r1", col), _T3.key("r2", col)),
-            right=(_T3.key("r3_7", col), _T3.key("r4", col)),
+            left=(t3.key("r1", col), t3.key("r2", col)),
+            right=(t3.key("r3_7", col), t3.key("r4", col)),
             description="第一项加第二项之和，应等于第三项加第四项之和",
         )
         for col in (*_APPLICANTS, "total")
@@ -505,6 +507,80 @@ GB2021 = FormatSpec(
     rule_making_levels=("国务院部门", "省级人民政府", "设区的市级人民政府"),
 )
 
+
+# --------------------------------------------------------------------------- gb2019
+# The 2019 format (国办公开办函〔2019〕60号), used for the 2019 and 2020 reports.  It is
+# only ever read (importing old reports), never written: FORMAT.md §3 and §5.2.
+
+def _t2_2019(table_id: str, caption: str, columns: tuple[Column, ...],
+             rows: tuple[Row, ...]) -> Table:
+    return Table(id=table_id, sheet="t2", caption=caption, stub_header="信息内容",
+                 columns=columns, rows=rows)
+
+
+_ITEMS_2019 = (Column(id="prev_items", label="上一年项目数量"),
+               Column(id="delta", label="本年增/减", aliases=("本年增减",)),
+               Column(id="decisions", label="处理决定数量"))
+_T3_2019 = Table(
+    id="t3", sheet="t3", caption=None, corner_note=_T3.corner_note, columns=_T3_COLUMNS,
+    header=_T3.header,
+    rows=(*(r for r in _T3_ROWS if not (r.id.startswith("r3_6") or r.id in ("r3_7", "r4"))),
+          Row(id="r3_6", parent="r3", label="（六）其他处理"),
+          *(r for r in _T3_ROWS if r.id in ("r3_7", "r4"))),
+)
+
+GB2019 = FormatSpec(
+    id="gb2019",
+    name="中华人民共和国政府信息公开工作年度报告格式（试行）",
+    document="国办公开办函〔2019〕60号",
+    form_version="gb2019-import",
+    first_year=2019,
+    sections=tuple(Section(id=s.id, no=s.no, title=s.title, aliases=s.aliases,
+                           tables=(*s.tables, "t2_9") if s.id == "s2" else s.tables)
+                   for s in GB2021.sections),
+    tables=(
+        _t2_2019("t2_1", "第二十条第（一）项",
+                 (Column(id="made", label="本年新制作数量"),
+                  Column(id="published", label="本年新公开数量"),
+                  Column(id="total_public", label="对外公开总数量")),
+                 (Row(id="rules", label="规章"), Row(id="normative", label="规范性文件"))),
+        _t2_2019("t2_5", "第二十条第（五）项", _ITEMS_2019,
+                 (Row(id="licensing", label="行政许可"),
+                  Row(id="other_service", label="其他对外管理服务事项"))),
+        _t2_2019("t2_6", "第二十条第（六）项", _ITEMS_2019,
+                 (Row(id="penalty", label="行政处罚"), Row(id="coercion", label="行政强制"))),
+        _t2_2019("t2_8", "第二十条第（八）项", _ITEMS_2019[:2],
+                 (Row(id="fees", label="行政事业性收费"),)),
+        _t2_2019("t2_9", "第二十条第（九）项",
+                 (Column(id="items", label="采购项目数量"),
+                  Column(id="amount", label="采购总金额", type=ValueType.AMOUNT)),
+                 (Row(id="procurement", label="政府集中采购"),)),
+        _T3_2019, _T4,
+    ),
+    sheets=GB2021.sheets,
+    info_fields=GB2021.info_fields,
+    sums=_gb2021_sums(_T3_2019),
+    balances=_gb2021_balances(_T3_2019),
+)
+
+# The 2019 tables with no 2021 counterpart at all: not finding them is no error.
+GB2019_OPTIONAL_TABLES = ("t2_1", "t2_8", "t2_9")
+
+# How a 2019-format value carries over to the 2021 format: 2021 key -> the 2019 keys
+# that sum to it.  The whole （六）其他处理 of 2019 goes to 2021's “3.其他” (it cannot
+# be split); 2021 keys not listed here (规章 and 规范性文件 counts, the fee amount)
+# have no 2019 counterpart.
+GB2019_TO_GB2021: dict[str, tuple[str, ...]] = {
+    **{k: (k,) for k in GB2021.input_keys
+       if k.startswith(("t3.", "t4.")) and not k.startswith("t3.r3_6_")},
+    **{f"t3.r3_6_3.{c}": (f"t3.r3_6.{c}",) for c in _APPLICANTS},
+    **{f"t3.r3_6_{i}.{c}": () for i in (1, 2) for c in _APPLICANTS},
+    "t2_5.licensing.decisions": ("t2_5.licensing.decisions",),
+    "t2_6.penalty.decisions": ("t2_6.penalty.decisions",),
+    "t2_6.coercion.decisions": ("t2_6.coercion.decisions",),
+}
+
 FORMATS: dict[str, FormatSpec] = {GB2021.id: GB2021}
+READ_ONLY_FORMATS: dict[str, FormatSpec] = {GB2019.id: GB2019}
 DEFAULT_FORMAT = GB2021
 FORM_ID = "nianbao-intake"
