@@ -37,7 +37,7 @@ import docx
 from nianbao.build import render_report
 from nianbao.html import render_html
 from nianbao.layout import Role, section_grid
-from nianbao.model import Submission, Value
+from nianbao.model import Value
 from nianbao.schema import GB2019, GB2019_TO_GB2021, GB2021, FormatSpec
 from nianbao.synth import narrative_for, random_submission, random_values
 

@@ -234,6 +234,27 @@ KINDS: tuple[Kind, ...] = (
        "按规定位数填写金额。", summary="收费金额小数位过多"),
     _k("fee-too-large", W, Stage.READ, "{what}为 {content} 万元，数额异常大；请确认是否把“元”误填为“万元”。",
        "金额单位是万元，核对是否误填了元。", summary="疑似把“元”填成“万元”"),
+    # --- import: published or returned reports read from Word, PDF, HTML, text (importer/)
+    _k("file-unreadable:document", E, Stage.FILE, "{reason}",
+       "提供 Word（.docx）、网页（.html）、有文字层的 PDF 或文本（.txt）格式的报告。"),
+    _k("import-unreadable", E, Stage.READ,
+       "“{label}”无法读取{why}，报告中印出的合计也不足以推算；请在生成的填报表中补填。",
+       "对照原文在生成的填报表中补填。",
+       summary="导入报告时某格无法确定（行或数缺失、对不上列），合计也无法推算"),
+    _k("import-repaired", W, Stage.READ,
+       "“{label}”未能读出{why}，已按报告中印出的合计推算为 {value}，请核对原文。", "对照原文核对推算的数。",
+       summary="导入报告时某格未能读出，已按印出的合计推算"),
+    _k("import-realigned", W, Stage.READ, "{note}，请核对原文。", "对照原文核对这一行。",
+       summary="导入文本报告时一行的数少于栏目数，均为 0，已按整行为 0 读取"),
+    _k("import-format-2019", W, Stage.READ,
+       "这是2019年格式（国办公开办函〔2019〕60号）的报告，已按2021年格式读取能对应的数据：表三"
+       "（“（六）其他处理”只有一行，已全部计入“3.其他”）、表四、表二的行政许可、行政处罚、行政强制处理决定数量。",
+       "核对转换后的数据。", summary="导入的是2019年格式的报告（读取能对应的数据）"),
+    _k("import-not-converted", W, Stage.READ,
+       "2019年格式的以下数据在2021年格式中没有对应栏目，未转入（报告中的数值为：{said}）；"
+       "2021年格式的规章、行政规范性文件件数和收费金额无从得知，填报表中留空。",
+       "如需要，在生成的填报表中补填2021年格式的数据。",
+       summary="2019年格式中没有对应栏目的数据（未转入，逐项列出）"),
     # --- rule: 勾稽关系 (schema.py) and plausibility (rules.py)
     _k("t3-balance", E, Stage.RULE,
        "表三“{column}”列：{description}。一+二 = {left}，三（七）总计+四 = {right}（差 {diff}）。本列各项为：{parts}。",

@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from nianbao import kinds
 from nianbao.check import sort_findings
 from nianbao.importer.docx_source import SourceError, read_docx
 from nianbao.importer.grid import Document
@@ -101,7 +103,7 @@ def import_file(path: Path, settings: Settings = DEFAULT_SETTINGS) -> ImportResu
 
 
 def _failed(path: Path, kind: str, message: str) -> ImportResult:
-    finding = Finding(code="file-unreadable", severity=Severity.ERROR, message=message)
+    finding = kinds.finding("file-unreadable:document", reason=message)
     return ImportResult(report=FileReport(file=path, submission=None, findings=(finding,)),
                         kind=kind, format_id="")
 
@@ -117,39 +119,36 @@ def import_document(doc: Document, settings: Settings = DEFAULT_SETTINGS) -> Imp
                             kind=doc.kind, format_id=spec.id)
     positions = _positions(read, mapped)
     key_at = {where: key for key, where in positions.items()}
-    findings = [f if f.key or (f.sheet, f.cell) not in key_at
-                else dataclasses.replace(f, key=key_at[(f.sheet, f.cell)]) for f in findings]
+    findings = [f if f.key or _at(f) not in key_at
+                else dataclasses.replace(f, key=key_at[_at(f)]) for f in findings]
     values: dict[str, Value | None] = dict(read.submission.values)
     lost = {positions[k] for k in mapped.unplaced if k in positions}
-    findings = [f for f in findings if (f.sheet, f.cell) not in lost]
+    findings = [f for f in findings if _at(f) not in lost]
     for key in mapped.unplaced:
         values[key] = None
     for note, keys in _grouped(mapped.guessed).items():
-        findings.append(_cell_finding("import-realigned", Severity.WARNING, spec, keys[0],
-                                      positions, f"{note}，请核对原文。"))
+        findings.append(_cell_finding("import-realigned", spec, keys[0], positions, note=note))
     claims = dict(read.submission.claims)
     fixed = repair(spec, values, claims)
     values.update(fixed)
     repaired_at = {positions[k]: k for k in fixed if k in positions}
-    shown = {repaired_at[(f.sheet, f.cell)]: str(f.actual) for f in findings
-             if f.severity is Severity.ERROR and (f.sheet, f.cell) in repaired_at and f.actual}
+    shown = {repaired_at[_at(f)]: str(f.actual) for f in findings
+             if f.severity is Severity.ERROR and _at(f) in repaired_at and f.actual}
     findings = [f for f in findings if not (f.severity is Severity.ERROR
-                                            and (f.sheet, f.cell) in repaired_at)]
-    marked = {(f.sheet, f.cell) for f in findings if f.severity is Severity.ERROR}
+                                            and _at(f) in repaired_at)]
+    marked = {_at(f) for f in findings if f.severity is Severity.ERROR}
     for key in spec.input_keys:
         why = mapped.unplaced.get(key, "") or (f"原文为“{shown[key]}”" if key in shown else "")
         label = spec.cells[key].label
+        why = f"（{why}）" if why else ""
         if key in fixed:
-            findings.append(_cell_finding(
-                "import-repaired", Severity.WARNING, spec, key, positions,
-                f"“{label}”未能读出{'（' + why + '）' if why else ''}，已按报告中印出的合计推算为 "
-                f"{fixed[key]}，请核对原文。", actual=fixed[key]))
+            findings.append(_cell_finding("import-repaired", spec, key, positions,
+                                          actual=fixed[key], label=label, why=why,
+                                          value=fixed[key]))
         elif values.get(key) is None and (key in mapped.unplaced or (
                 key in positions and positions[key] not in marked)):
-            findings.append(_cell_finding(
-                "import-unreadable", Severity.ERROR, spec, key, positions,
-                f"“{label}”无法读取{'（' + why + '）' if why else ''}，印出的合计也不足以推算；"
-                "请在生成的填报表中补填。"))
+            findings.append(_cell_finding("import-unreadable", spec, key, positions,
+                                          label=label, why=why))
     spec.recompute(values)
     tables = _readings(spec, mapped, values, positions, set(fixed))
     sub = dataclasses.replace(read.submission, values=values, claims=claims, source=doc.path)
@@ -157,7 +156,7 @@ def import_document(doc: Document, settings: Settings = DEFAULT_SETTINGS) -> Imp
         unused = {positions[k] for k in GB2019.input_keys if k in positions
                   and not any(k in s for s in GB2019_TO_GB2021.values())}
         findings = [f for f in findings
-                    if (f.sheet, f.cell) not in unused and not _optional_missing(f)]
+                    if _at(f) not in unused and not _optional_missing(f)]
         sub, positions, notes = _to_2021(sub, positions)
         findings += notes
     info = {f.id: ("报告标题", "") for f in GB2021.info_fields}
@@ -165,9 +164,15 @@ def import_document(doc: Document, settings: Settings = DEFAULT_SETTINGS) -> Imp
     where = Where(cells=positions, info=info)
     findings += validate(sub, where, settings=settings, spec=GB2021,
                          year_text=read.meta.get("year_text", ""))
+    findings = kinds.apply_switches(findings, settings)
     report = FileReport(file=doc.path, submission=sub, findings=sort_findings(findings),
                         positions=positions)
     return ImportResult(report=report, kind=doc.kind, format_id=spec.id, tables=tables)
+
+
+def _at(finding: Finding) -> tuple[str, str]:
+    """Where a finding points, comparable with the positions map."""
+    return finding.sheet or "", finding.cell or ""
 
 
 def _grouped(notes: Mapping[str, str]) -> dict[str, list[str]]:
@@ -208,13 +213,13 @@ def _positions(read: ReadResult, mapped: Mapped) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _cell_finding(code: str, severity: Severity, spec: FormatSpec, key: str,
-                  positions: Mapping[str, tuple[str, str]], message: str,
-                  actual: Value | None = None) -> Finding:
+def _cell_finding(kind_id: str, spec: FormatSpec, key: str,
+                  positions: Mapping[str, tuple[str, str]], actual: Value | None = None,
+                  **fields: Any) -> Finding:
     table_id = key.split(".")[0]
     sheet, cell = positions.get(key, (table_name(spec, table_id), ""))
-    return Finding(code=code, severity=severity, message=message, sheet=sheet,
-                   cell=cell or None, key=key, actual=actual)
+    return kinds.finding(kind_id, sheet=sheet, cell=cell or None, key=key, actual=actual,
+                         **fields)
 
 
 def _readings(spec: FormatSpec, mapped: Mapped, values: Mapping[str, Value | None],
@@ -269,15 +274,8 @@ def _to_2021(sub: Submission, positions: Mapping[str, tuple[str, str]]
     unmapped = [k for k in GB2019.input_keys
                 if not any(k in s for s in GB2019_TO_GB2021.values())]
     said = "；".join(f"{GB2019.cells[k].label} = {_shown(sub.values.get(k))}" for k in unmapped)
-    notes = [
-        Finding(code="import-format-2019", severity=Severity.WARNING, sheet="表三",
-                message="这是2019年格式（国办公开办函〔2019〕60号）的报告，已按2021年格式读取能对应的数据："
-                        "表三（“（六）其他处理”只有一行，已全部计入“3.其他”）、表四、"
-                        "表二的行政许可、行政处罚、行政强制处理决定数量。"),
-        Finding(code="import-not-converted", severity=Severity.WARNING, sheet="表二",
-                message="2019年格式的以下数据在2021年格式中没有对应栏目，未转入（报告中的数值为："
-                        f"{said}）；2021年格式的规章、行政规范性文件件数和收费金额无从得知，填报表中留空。"),
-    ]
+    notes = [kinds.finding("import-format-2019", sheet="表三"),
+             kinds.finding("import-not-converted", sheet="表二", said=said)]
     claims = {k: v for k, v in sub.claims.items() if k in GB2021.cells}
     return (dataclasses.replace(sub, values=values, claims=claims, format_id=GB2021.id),
             new_positions, notes)
