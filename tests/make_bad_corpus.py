@@ -558,7 +558,7 @@ def cases() -> list[Case]:
     add("s11-old-2019-format.xlsx", "structure", "用了 2019 年旧版格式",
         old_2019_form, [Expect("format-version", "表二")], False)
     add("s12-blank-form.xlsx", "structure", "下发的空表原样交回，没有填写",
-        with_openpyxl(lambda wb: None, blank_form_data), [Expect("form-blank")], True)
+        with_openpyxl(lambda wb: None, blank_form_data), [Expect("form-blank")], False)
 
     # -- file level -----------------------------------------------------------------
     add("f01-truncated-zip.xlsx", "file", "文件传输中被截断了一半", truncated,
@@ -566,8 +566,8 @@ def cases() -> list[Case]:
     add("f02-random-bytes.xlsx", "file", "不是 zip 的随机内容",
         raw_bytes(bytes(random.Random(1).randrange(256) for _ in range(4096))),
         [Expect("file-not-xlsx")], False)
-    add("f03-real-xls.xls", "file", "另存为了旧版 .xls（由 LibreOffice 真实生成）",
-        soffice_convert("xls"), [Expect("file-old-format")], False, external=True)
+    add("f03-real-xls.xls", "file", "另存为了旧版 .xls（由 LibreOffice 真实生成）：照常读取并提示",
+        soffice_convert("xls"), [Expect("file-old-format")], True, external=True)
     add("f04-wps-et.et", "file", "WPS 的 .et 文件（OLE2 格式）",
         from_existing("f03-real-xls.xls"), [Expect("file-old-format")], False, external=True)
     add("f05-csv-renamed.xlsx", "file", "CSV 文件改了扩展名",

@@ -92,7 +92,11 @@ def test_corpus_whole_folder_in_one_check_call() -> None:
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
     reports = json.loads(result.stdout)
-    assert sorted(Path(r["file"]).name for r in reports) == sorted(c["file"] for c in CASES)
+    # every file in the folder is accounted for, expected.json included (not a workbook)
+    assert sorted(Path(r["file"]).name for r in reports) == sorted(
+        [c["file"] for c in CASES] + ["expected.json"])
+    [listing] = [r for r in reports if r["file"].endswith("expected.json")]
+    assert [f["code"] for f in listing["findings"]] == ["file-not-workbook"]
     assert all(r["findings"] or r["valid"] for r in reports)
     codes = {f["code"] for r in reports for f in r["findings"]}
     assert LAST_RESORT not in codes
@@ -111,7 +115,7 @@ def test_corpus_text_lines_name_file_sheet_and_cell() -> None:
 
 
 def test_corpus_scan_picks_up_every_file() -> None:
-    assert {p.name for p in collect([CORPUS])} == {c["file"] for c in CASES}
+    assert {p.name for p in collect([CORPUS])} == {c["file"] for c in CASES} | {"expected.json"}
 
 
 def test_corpus_generator_is_reproducible(tmp_path: Path) -> None:

@@ -96,8 +96,8 @@ def test_init_refuses_an_existing_workspace(county, runner):
 def test_status_counts_every_state(county, runner):
     data = status_json(runner, county)
 
-    assert data["counts"] == {"未报送": 8, "无法读取": 1, "数据有误": 3, "有警告": 2,
-                              "已通过": 36, "已生成": 0}
+    assert data["counts"] == {"未报送": 8, "空表": 0, "无法读取": 1, "归属冲突": 2, "数据有误": 3,
+                              "有警告": 2, "已通过": 34, "已生成": 0}
     assert [u["code"] for u in data["units"] if u["state"] == "未报送"] == MISSING
     assert data["all_good"] is False
 
@@ -121,8 +121,10 @@ def test_status_reports_duplicates_conflicts_and_unknown_files(county, runner):
     assert units["QS010"]["file"] == "inputs/交通局年报(1).xlsx"  # newest counts
     conflicts = {c["file"]: c for c in data["conflicts"]}
     assert set(conflicts) == {"inputs/微信/教育局年报.xlsx", "inputs/微信/公安局-年报.xlsx"}
-    assert "文件名像“青山县教育局”" in conflicts["inputs/微信/教育局年报.xlsx"]["message"]
-    assert conflicts["inputs/微信/教育局年报.xlsx"]["code"] == "QS041"
+    assert "文件名像 QS001（青山县教育局）" in conflicts["inputs/微信/教育局年报.xlsx"]["message"]
+    assert conflicts["inputs/微信/教育局年报.xlsx"]["codes"] == ["QS041", "QS001"]
+    assert units["QS041"]["state"] == "归属冲突"  # a copied form counts for nobody …
+    assert units["QS001"]["state"] == "已通过"  # … and never displaces the unit's own file
     assert [x["file"] for x in data["off_roster"]] == ["inputs/白水县审计局年报.xlsx"]
     assert "BS017" in data["off_roster"][0]["reason"]
     assert [x["file"] for x in data["unmatched"]] == ["inputs/附件3.xlsx"]
@@ -135,7 +137,8 @@ def test_status_text_has_one_line_per_unit_and_totals(county, runner):
     assert result.exit_code == 1
     assert sum(1 for line in lines if line.startswith("QS")) == 50
     assert any(line.startswith("QS012") and "数据有误（1 个错误）" in line for line in lines)
-    assert "共 50 个单位：未报送 8，无法读取 1，数据有误 3，有警告 2，已通过 36，已生成 0" in result.stdout
+    assert ("共 50 个单位：未报送 8，空表 0，无法读取 1，归属冲突 2，数据有误 3，有警告 2，已通过 34，已生成 0"
+            in result.stdout)
     assert "未识别：inputs/附件3.xlsx" in result.stdout
 
 
@@ -186,8 +189,10 @@ def test_summary_is_the_cell_by_cell_sum_and_passes_the_checks(county, runner):
     summary = read_workbook(county / data["workbook"]).submission
 
     assert result.exit_code == 1  # 8 units missing, 4 not usable: not all included
-    assert data["included"] == [u["code"] for u in included] and len(included) == 38
-    assert len(data["excluded"]) == 12
+    # the 2 copied forms count for nobody: 归属冲突, excluded
+    assert data["included"] == [u["code"] for u in included] and len(included) == 36
+    assert len(data["excluded"]) == 14
+    assert {x["code"]: x["reason"] for x in data["excluded"]}["QS041"] == "归属冲突"
     for key, cell in GB2021.cells.items():
         expected = sum((m.values[key] for m in members),
                        Decimal(0) if cell.type == "amount" else 0)
@@ -279,8 +284,8 @@ def test_run_checks_builds_and_writes_everything_without_a_terminal(county, runn
 
     assert result.exit_code == 1  # units missing or with errors
     assert "━" not in result.output and "%" not in result.output  # no progress bar
-    assert data["counts"]["已生成"] == 38 and data["counts"]["已通过"] == 0
-    assert len(list((county / "outputs").glob("*年政府信息公开工作年度报告.docx"))) == 38
+    assert data["counts"]["已生成"] == 36 and data["counts"]["已通过"] == 0
+    assert len(list((county / "outputs").glob("*年政府信息公开工作年度报告.docx"))) == 36
     assert logs and "结束，退出码 1" in logs[-1].read_text(encoding="utf-8")
     assert not (county / "outputs" / ".nianbao.lock").exists()
 

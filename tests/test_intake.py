@@ -87,13 +87,23 @@ def test_intake_info_sheet_prefilled_fields_locked(tmp_path: Path) -> None:
     assert ws[layout.info_cell("s1")].alignment.wrap_text
 
 
-def test_intake_blank_form_checks_with_warnings_only(tmp_path: Path) -> None:
+def test_intake_blank_form_is_one_error_not_170_warnings(tmp_path: Path) -> None:
     report = check_file(_form(tmp_path))
 
-    assert report.valid
-    assert report.findings and all(f.severity is Severity.WARNING for f in report.findings)
-    blanks = [f for f in report.findings if f.code == "blank-as-zero"]
-    assert len(blanks) == len(GB2021.input_keys)
+    assert not report.valid
+    assert [(f.code, f.severity) for f in report.findings] == [("form-blank", Severity.ERROR)]
+    assert "空表" in report.findings[0].message
+
+
+def test_intake_typed_zeros_are_not_blank(tmp_path: Path) -> None:
+    from nianbao.synth import type_into
+
+    path = _form(tmp_path)
+    type_into(path, dict.fromkeys(GB2021.input_keys, 0))
+
+    report = check_file(path)
+
+    assert report.valid and "form-blank" not in {f.code for f in report.findings}
 
 
 def test_intake_filled_form_round_trips(make_submission, make_workbook) -> None:

@@ -75,23 +75,80 @@ def test_match_order_metadata_then_name_then_file_name(tmp_path):
     assert [m.file.name for m in matching.unmatched] == ["附件2.xlsx"]
 
 
-def test_copied_form_is_a_conflict_and_follows_the_metadata(tmp_path):
+def test_copied_form_is_a_conflict_filed_under_no_unit(tmp_path):
     copied = report(tmp_path / "教育局年报.xlsx", code="D002", agency="青山县交通运输局")
 
     matching = match_reports([copied], ROSTER)
 
-    match = matching.chosen("D002")
-    assert match is not None and match.how is How.CODE
-    assert match.conflict == ("文件名像“青山县教育局”，但表内编码为 D002（青山县交通运输局）；"
-                              "可能是复制了其他单位的填报表，请核实。")
+    assert matching.chosen("D002") is None and matching.chosen("D001") is None
+    [conflict] = matching.conflicts
+    assert [u.code for u in conflict.conflict_units] == ["D002", "D001"]
+    assert conflict.conflict.startswith("文件名像 D001（青山县教育局），但表内隐藏的单位编码是 D002（青山县交通运输局）")
+    assert '[pins] 中指定，如："教育局年报.xlsx" = "D002"' in conflict.conflict
 
 
-def test_code_and_name_disagreeing_is_a_conflict(tmp_path):
+def test_code_and_name_disagreeing_is_a_conflict_naming_both_units(tmp_path):
     odd = report(tmp_path / "a.xlsx", code="D002", agency="青山县教育局")
 
-    match = match_reports([odd], ROSTER).chosen("D002")
+    matching = match_reports([odd], ROSTER)
 
-    assert match is not None and "但表内单位名称填的是“青山县教育局”" in match.conflict
+    assert matching.by_unit == {}
+    assert "单位全称填的是“青山县教育局”（名单中的 D001（青山县教育局））" in matching.conflicts[0].conflict
+    assert {u.code for u in matching.conflicts_of("D001")[0].conflict_units} == {"D001", "D002"}
+
+
+def test_a_units_own_consistent_file_is_never_displaced_by_a_borrowed_one(tmp_path):
+    import os
+
+    own = report(tmp_path / "交通局.xlsx", code="D002", agency="青山县交通运输局")
+    borrowed = report(tmp_path / "教育局.xlsx", code="D002", agency="青山县教育局")  # newer
+    os.utime(own.file, (1000, 1000))
+
+    matching = match_reports([own, borrowed], ROSTER)
+
+    assert matching.chosen("D002").file == own.file
+    assert matching.chosen("D001") is None
+    assert [m.file for m in matching.conflicts_of("D001")] == [borrowed.file]
+
+
+def test_alias_in_the_form_gives_the_roster_name_and_a_warning(tmp_path):
+    alias = report(tmp_path / "x.xlsx", agency="交通局")
+
+    match = match_reports([alias], ROSTER).chosen("D002")
+
+    assert match.report.submission.agency == "青山县交通运输局"
+    assert [f.code for f in match.report.findings] == ["agency-alias"]
+    assert "“交通局”" in match.report.findings[0].message
+
+
+def test_newest_readable_file_counts(tmp_path):
+    import os
+
+    good = report(tmp_path / "交通局.xlsx", code="D002")
+    newer_bad = report(tmp_path / "交通局.xls", code="D002", readable=False)
+    os.utime(good.file, (1000, 1000))
+
+    assert [m.file for m in match_reports([newer_bad, good], ROSTER).by_unit["D002"]] == [
+        good.file, newer_bad.file]
+
+
+@pytest.mark.parametrize("written", ["邮件1\\附件2.xlsx", "inputs/邮件1/附件2.xlsx",
+                                     "./邮件1/附件2.xlsx", "邮件1/附件2.XLSX"])
+def test_pins_accept_either_slash_and_unused_pins_are_reported(tmp_path, written):
+    from nianbao.matching import case_insensitive
+
+    inputs = tmp_path / "inputs"
+    a = report(inputs / "邮件1" / "附件2.xlsx", readable=False)
+    pins = {written: "T002", "不存在.xlsx": "D001"}
+
+    matching = match_reports([a], ROSTER, pins=pins, base=inputs)
+
+    if written.endswith("XLSX") and not case_insensitive(inputs):
+        assert matching.chosen("T002") is None
+        assert set(matching.unused_pins) == {written, "不存在.xlsx"}
+    else:
+        assert matching.chosen("T002").file == a.file
+        assert matching.unused_pins == ("不存在.xlsx",)
 
 
 def test_duplicates_newest_first(tmp_path):

@@ -32,7 +32,7 @@ def atomic_write(path: Path) -> Iterator[Path]:
     recognise and clean.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=tmp_prefix(), suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -56,11 +56,31 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def tmp_prefix() -> str:
+    """``.nianbao-tmp-{pid}-``: a temporary file names the process that writes it."""
+    return f"{TMP_PREFIX}{os.getpid()}-"
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process named in a temporary file's name is still running (not us)."""
+    pid_text = name[len(TMP_PREFIX):].split("-", 1)[0]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    from nianbao.runner import pid_alive
+
+    return pid_alive(int(pid_text))
+
+
 def clean_leftovers(folder: Path) -> int:
-    """Remove temporary files a killed run left in ``folder``; return how many."""
+    """Remove temporary files a killed run left in ``folder``; return how many.
+
+    Files of a process that is still running are never touched.
+    """
     removed = 0
     if folder.is_dir():
         for leftover in sorted(folder.rglob(TMP_PREFIX + "*"), reverse=True):
+            if _writer_alive(leftover.name):
+                continue
             with contextlib.suppress(OSError):
                 if leftover.is_dir():
                     shutil.rmtree(leftover)

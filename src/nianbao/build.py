@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from nianbao import __version__
+from nianbao import __version__, sources
 from nianbao.atomic import (
-    TMP_PREFIX,
     clean_leftovers,
     describe_os_error,
+    tmp_prefix,
     write_bytes,
     write_text,
 )
-from nianbao.check import check_file, collect, newest_first
+from nianbao.check import check_file, collect, is_blank, newest_first
 from nianbao.errors import OutputError
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding, Submission
@@ -240,13 +240,15 @@ def _process(job: _Job) -> Outcome:
     t0 = time.perf_counter()
     data: bytes | None = None
     try:  # read once: the hash decides "unchanged", the same bytes are then checked
-        stat = job.file.stat()
-        if stat.st_size <= settings.max_file_bytes:
+        if sources.is_member(job.file):  # inside a .zip: bounded by the zip limits
+            data = sources.read_bytes(job.file, settings)
+            input_hash = hashlib.sha256(data).hexdigest()
+        elif (stat := job.file.stat()).st_size <= settings.max_file_bytes:
             data = job.file.read_bytes()
             input_hash = hashlib.sha256(data).hexdigest()
         else:  # refused unread as too large; never hash gigabytes
             input_hash = f"large-{stat.st_size}-{stat.st_mtime_ns}"
-    except OSError:
+    except (OSError, sources.ZipProblem):
         input_hash = ""
     # A report checked beforehand (by `nianbao run`) may carry findings the file
     # alone does not show (last year's data): an invalid one is never "unchanged".
@@ -261,7 +263,7 @@ def _process(job: _Job) -> Outcome:
     sub = report.submission
     base = dict(file=job.file, agency=report.agency, year=report.year,
                 warnings=len(report.warnings), input_hash=input_hash)
-    if sub is None or (not report.valid and not job.drafts):
+    if sub is None or is_blank(report) or (not report.valid and not job.drafts):
         return Outcome(status=Status.REFUSED, reasons=report.errors,
                        timings=(("read+check", t1 - t0),), **base)  # type: ignore[arg-type]
     draft = not report.valid
@@ -294,7 +296,7 @@ def _process(job: _Job) -> Outcome:
 def _staging(out_dir: Path, source: Path, input_hash: str, suffix: str) -> Path:
     """A temporary name unique to this input file (identical copies included) and process."""
     where = hashlib.sha256(str(source.resolve()).encode("utf-8")).hexdigest()[:12]
-    return out_dir / f"{TMP_PREFIX}staged-{input_hash[:16]}-{where}-{os.getpid()}{suffix}"
+    return out_dir / f"{tmp_prefix()}staged-{input_hash[:16]}-{where}{suffix}"
 
 
 def _write_failed(out_dir: Path, exc: OSError) -> Finding:
@@ -324,7 +326,7 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         clean_leftovers(out_dir)
-        probe = out_dir / f"{TMP_PREFIX}probe-{os.getpid()}"
+        probe = out_dir / f"{tmp_prefix()}probe"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
@@ -339,7 +341,7 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
         options["previous"] = previous.fingerprint()
     build_key = _settings_key(settings, options)
     ready = {r.file: r for r in inputs if isinstance(r, FileReport)}
-    files = list(ready) + collect(p for p in inputs if isinstance(p, Path))
+    files = list(ready) + collect((p for p in inputs if isinstance(p, Path)), settings)
     manifest = _read_manifest(out_dir)
     job_list = [_Job(f, out_dir, build_key, manifest.get(_entry_key(f)), force, drafts, html,
                      ready.get(f)) for f in files]
@@ -465,7 +467,7 @@ def up_to_date(report: FileReport, out_dir: Path, template: Path | None = None,
     try:
         options["template"] = file_hash(template)
         build_key = _settings_key(settings, options)
-        input_hash = file_hash(report.file)
-    except OSError:
+        input_hash = hashlib.sha256(sources.read_bytes(report.file, settings)).hexdigest()
+    except (OSError, sources.ZipProblem):
         return False
     return report.valid and _fresh(entry, input_hash, build_key, out_dir)

@@ -5,41 +5,83 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from nianbao import sources
+from nianbao.atomic import describe_os_error
 from nianbao.kinds import apply_switches, finding
-from nianbao.model import FileReport, Finding, Severity
+from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.reader import read_workbook
 from nianbao.rules import Where, validate
+from nianbao.safetext import clean
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
-# What a folder scan picks up: real workbooks and the files people send instead of
-# one (old Excel, WPS), so that those get a clear message rather than silence.
-SCANNED_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ett", ".xltx"})
+# Files the reader opens (calamine reads .xls and .ods as well as .xlsx).
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".ods"})
+# WPS and old formats: opened far enough to say exactly what to do.
+EXPLAINED_SUFFIXES = frozenset({".et", ".ett"})
+_NOT_A_WORKBOOK = {
+    (".pdf",): "这是 PDF 文件，无法从中读取数据",
+    (".doc", ".docx", ".wps", ".rtf"): "这是 Word 文档（如报送函），不是填报表",
+    (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".webp"):
+        "这是图片（扫描件或截图），无法从中读取数据",
+    (".rar", ".7z", ".tar", ".gz", ".bz2", ".xz"): "这是 .zip 以外的压缩包，nianbao 只能打开 .zip",
+    (".csv", ".txt"): "这是文本（CSV）文件，不是下发的填报表",
+    (".numbers",): "这是 Numbers 表格，无法读取",
+}
 
 
-def collect(paths: Iterable[Path]) -> list[Path]:
-    """Files to check: files as given, folders scanned (recursively) for workbooks.
+def collect(paths: Iterable[Path], settings: Settings = DEFAULT_SETTINGS) -> list[Path]:
+    """Files to check: files as given, folders scanned (recursively) for every file.
 
-    Office lock files (``~$name.xlsx``) and hidden files are skipped.
+    Every file is returned, so that each one is read or listed with why not;
+    the files inside a .zip are returned as virtual paths (``a.zip/b.xlsx``,
+    see :mod:`nianbao.sources`).  Office lock files (``~$name.xlsx``) and
+    hidden files (``.DS_Store``) are not files anybody sent and are skipped.
     """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.is_file()
-                          and p.suffix.lower() in SCANNED_SUFFIXES
-                          and not p.name.startswith(("~$", ".")))
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(("~$", "."))
+                                       for part in p.relative_to(path).parts))
         else:
-            out.append(path)
+            found = [path]
+        for file in found:
+            out += _expand(file, settings)
     return list(dict.fromkeys(out))
+
+
+def _expand(path: Path, settings: Settings) -> list[Path]:
+    if path.suffix.lower() not in sources.ZIP_SUFFIXES:
+        return [path]
+    try:
+        return sources.list_zip(path, settings) or [path]
+    except (sources.ZipProblem, OSError):
+        return [path]  # listed; check_file says why
 
 
 def newest_first(path: Path) -> tuple[float, str]:
     """Sort key: the newest file first; for equal times, by path, so every command agrees."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        mtime = 0.0
-    return (-mtime, str(path))
+    return (-sources.mtime(path), str(path))
+
+
+def _not_read(path: Path, settings: Settings) -> Finding | None:
+    """Why a file that is not a workbook is not read (None: read it)."""
+    suffix = path.suffix.lower()
+    if suffix in sources.ZIP_SUFFIXES and not sources.is_member(path):
+        try:
+            sources.list_zip(path, settings)
+            why = "压缩包中没有文件。"
+        except sources.ZipProblem as exc:
+            why = str(exc)
+        except OSError as exc:
+            why = f"无法打开文件：{describe_os_error(exc)}。"
+        return finding("file-unreadable:zip", reason=why)
+    if suffix in WORKBOOK_SUFFIXES or suffix in EXPLAINED_SUFFIXES or not suffix:
+        return None
+    what = next((text for suffixes, text in _NOT_A_WORKBOOK.items() if suffix in suffixes),
+                f"这是“{clean(suffix, 20)}”文件，不是 Excel 填报表")
+    return finding("file-not-workbook", what=what)
 
 
 def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
@@ -48,12 +90,27 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
 
     Never raises for anything in the file.
     """
+    why = _not_read(path, settings)
+    if why is not None:
+        return FileReport(file=path, submission=None, findings=(why,))
     try:
+        if data is None and sources.is_member(path):
+            data = sources.read_bytes(path, settings)
         result = read_workbook(path, settings, spec, data=data)
+    except sources.ZipProblem as exc:
+        return FileReport(file=path, submission=None,
+                          findings=(finding("file-unreadable:zip", reason=str(exc)),))
     except Exception as exc:  # noqa: BLE001 - last line of defence: one bad file, one finding
         return FileReport(file=path, submission=None, findings=(
             finding("file-unreadable:crash", error=type(exc).__name__),))
     findings = list(result.findings)
+    if result.submission is not None and _is_blank_return(result.submission, findings):
+        findings = [f for f in findings if f.code not in ("form-blank", "blank-as-zero")]
+        findings.insert(0, finding("form-blank:return"))
+        return FileReport(file=path, submission=result.submission, findings=tuple(findings),
+                          form_code=result.meta.get("agency_code", ""),
+                          form_version=result.meta.get("form_version", ""),
+                          positions=result.positions)
     if result.submission is not None:
         where = Where(cells=result.positions, info=result.info_positions)
         findings += validate(result.submission, where, settings=settings, spec=spec,
@@ -63,6 +120,20 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
                       form_code=result.meta.get("agency_code", ""),
                       form_version=result.meta.get("form_version", ""),
                       positions=result.positions)
+
+
+def _is_blank_return(sub: Submission, findings: list[Finding]) -> bool:
+    """No number typed (the reader's ``form-blank`` note) and no narrative text: a 空表.
+
+    Typed zeros are numbers, so a report of real zeros is never blank.
+    """
+    return (any(f.code == "form-blank" for f in findings)
+            and not any(text.strip() for texts in sub.narrative.values() for text in texts))
+
+
+def is_blank(report: FileReport) -> bool:
+    """Whether the file is a blank return (空表): an error, and no report is made from it."""
+    return any(f.code == "form-blank" and f.severity is Severity.ERROR for f in report.findings)
 
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -79,7 +150,7 @@ def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 def check_paths(paths: Iterable[Path], settings: Settings = DEFAULT_SETTINGS,
                 spec: FormatSpec = DEFAULT_FORMAT) -> list[FileReport]:
-    return list(iter_check(collect(paths), settings, spec))
+    return list(iter_check(collect(paths, settings), settings, spec))
 
 
 def iter_check(files: Iterable[Path], settings: Settings = DEFAULT_SETTINGS,

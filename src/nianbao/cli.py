@@ -236,6 +236,7 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
         raise click.UsageError("没有指定填报表，且当前目录下没有 inputs/ 文件夹。")
     from nianbao.build import STATUS_ZH, Outcome
     from nianbao.cli_cycle import progress_bar
+    from nianbao.model import FileReport
 
     chatty = not quiet and not as_json
     with progress_bar(chatty and sys.stderr.isatty()) as bar:
@@ -247,10 +248,19 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
                 click.echo(f"[{done}/{total}] {STATUS_ZH[outcome.status]}："
                            f"{outcome.agency or outcome.file.name}", err=True)
 
-        summary = build_all(sources, output, template=template, jobs=jobs, force=force,
-                            drafts=drafts, html=html, pdf=pdf, settings=settings,
-                            progress=progress,
-                            previous=_previous(config, settings))  # type: ignore[arg-type]
+        from nianbao.cli_cycle import edge
+        from nianbao.runner import gather, lock_for
+
+        with edge(), lock_for(output):
+            if config is not None and not inputs:  # the workspace's inputs: matched to the roster
+                gathered = gather(config)  # type: ignore[arg-type]
+                chosen: list[Path] | list[FileReport] = gathered.chosen_reports()
+                previous = gathered.previous
+            else:
+                chosen, previous = sources, _previous(config, settings)  # type: ignore[assignment]
+            summary = build_all(chosen, output, template=template, jobs=jobs, force=force,
+                                drafts=drafts, html=html, pdf=pdf, settings=settings,
+                                progress=progress, previous=previous)
     if as_json:
         click.echo(_json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     elif quiet:

@@ -41,7 +41,7 @@ def _tool_error(message: str) -> click.ClickException:
 
 
 @contextmanager
-def _edge() -> Iterator[None]:
+def edge() -> Iterator[None]:
     """Library exceptions become exits here, and only here."""
     from nianbao.aggregate import ScopeError
     from nianbao.config import CycleError
@@ -56,7 +56,11 @@ def _edge() -> Iterator[None]:
     except CycleError as exc:
         raise _tool_error(str(exc)) from exc
     except OSError as exc:
-        raise _tool_error(f"无法读写 {exc.filename or ''}：{exc.strerror or exc}") from exc
+        from nianbao.atomic import describe_os_error
+        from nianbao.safetext import path_text
+
+        raise _tool_error(f"无法读写 {path_text(str(exc.filename or ''))}：{describe_os_error(exc)}。") \
+            from exc
 
 
 def workspace_option(f: Callable[..., object]) -> Callable[..., object]:
@@ -139,7 +143,7 @@ def init_cmd(directory: Path, year: int, roster: Path, force: bool, fee_decimals
     """
     from nianbao.workspace import init_workspace
 
-    with _edge():
+    with edge():
         result = init_workspace(directory, year=year, roster_file=roster, force=force,
                                 fee_decimals=fee_decimals)
     click.echo(f"已创建工作区：{result.root}")
@@ -174,7 +178,7 @@ def status_cmd(workspace: Path | None, previous: Path | None, carryover_error: b
     from nianbao.status_output import status_text, write_status_outputs
 
     config = _config(workspace, previous=previous, carryover_error=carryover_error)
-    with _edge(), run_lock(config.lock_file), progress_bar(_interactive(quiet, as_json)) as bar:
+    with edge(), run_lock(config.lock_file), progress_bar(_interactive(quiet, as_json)) as bar:
         gathered = gather(config, progress=bar)
         board = board_for(gathered)
         write_status_outputs(board, config.outputs, base=config.root)
@@ -212,7 +216,7 @@ def summary_cmd(workspace: Path | None, previous: Path | None, carryover_error: 
 
     tokens = tuple(t.strip() for s in scope for t in s.replace("，", ",").split(",") if t.strip())
     config = _config(workspace, previous=previous, carryover_error=carryover_error)
-    with _edge(), run_lock(config.lock_file):
+    with edge(), run_lock(config.lock_file):
         gathered = gather(config)
         result = summarize(gathered, board_for(gathered), scope=tokens or None,
                            render=not no_report)
@@ -268,7 +272,7 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
     options = RunOptions(force=force, jobs=jobs, drafts=drafts, html=html_out, pdf=pdf,
                          skip_build=skip_build, skip_summary=skip_summary)
     log = RunLog.start(config.logs)
-    with _edge(), run_lock(config.lock_file) as stale:
+    with edge(), run_lock(config.lock_file) as stale:
         log(f"开始运行：{config.root}（{config.year} 年度）。")
         if stale is not None:
             log(f"接管了失效的锁：进程 {stale.pid}（{stale.started} 开始）已不存在。", "注意")

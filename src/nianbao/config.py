@@ -74,7 +74,7 @@ class Config:
 
     @property
     def lock_file(self) -> Path:
-        return self.outputs / ".nianbao.lock"
+        return self.outputs / ".nianbao.lock"  # the same name as runner.LOCK_NAME
 
 
 def find_config(start: Path) -> Path | None:

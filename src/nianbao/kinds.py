@@ -146,6 +146,19 @@ KINDS: tuple[Kind, ...] = (
        "这是 Word 文档，不是填报表。请填写下发的 Excel 填报表后报送。", "改用下发的填报表填写。"),
     _k("file-not-xlsx", E, Stage.FILE, "文件不是 Excel 工作簿（.xlsx），请使用下发的填报表。",
        "改用下发的填报表填写。"),
+    _k("file-old-format:read", W, Stage.FILE,
+       "这是{program}格式的文件，已照常读取。今后请在下发的 .xlsx 填报表上填写，保存为 Excel 工作簿（*.xlsx）后报送。",
+       "今后保存为 .xlsx 报送。"),
+    _k("file-corrupt:duplicate-part", E, Stage.FILE,
+       "文件已损坏：其中有重复的部件（同一部分出现两次），无法确定以哪一份为准。请用 Excel 或 WPS 打开后重新保存再报送。",
+       "用 Excel 或 WPS 打开后重新保存再报送。"),
+    _k("file-corrupt:content", E, Stage.FILE,
+       "文件已损坏：其中的内容无法读取。请用 Excel 或 WPS 打开后重新保存再报送；如果打不开，请重新填报。",
+       "用 Excel 或 WPS 打开后重新保存再报送。"),
+    _k("file-unreadable:zip", E, Stage.FILE, "{reason}", "把填报表直接作为附件发送，或重新打包为普通的 .zip。"),
+    _k("file-not-workbook", E, Stage.FILE,
+       "{what}，未读取。请使用下发的 Excel 填报表（.xlsx）填写后报送（报送函、扫描件等可以随附，但数据以填报表为准）。",
+       "用下发的 Excel 填报表报送数据。", summary="不是工作簿（PDF、Word、图片、其他压缩包等），列出但不读取"),
     _k("macros-ignored", W, Stage.FILE,
        "文件中含有宏（VBA 代码），nianbao 不运行宏、只读取单元格里的数据。"
        "填报表不需要宏，请确认数据是直接填写的，今后请保存为不含宏的 .xlsx。",
@@ -201,6 +214,13 @@ KINDS: tuple[Kind, ...] = (
     _k("form-blank", W, Stage.READ,
        "填报表中所有数字单元格都是空白，像是未填写的空表。请确认是否报错了文件；确实没有数据的，请在各栏填 0 后重新报送。",
        "确认文件；没有数据的各栏填 0。", summary="交回的是空表"),
+    _k("form-blank:return", E, Stage.READ,
+       "交回的是未填写的空表：所有数字单元格都是空白，报告文字也没有填写，不能生成报告。"
+       "请填写后重新报送；确实没有数据的，请在各栏填 0。", "填写后重新报送；没有数据的各栏填 0。"),
+    _k("agency-alias", W, Stage.READ,
+       "单位全称填的是“{typed}”，与名单中的全称“{name}”不同；报告标题和文件名按名单中的全称生成。"
+       "请核实，今后请填写单位全称。", "填写名单中的单位全称。",
+       summary="单位全称填的是简称或别名（报告按名单全称生成）"),
     _k("agency-mismatch", W, Stage.READ,
        "这份填报表是下发给“{issued}”的，但“基本信息”中填写的是“{given}”。"
        "可能是复制了其他单位的表格填写；请确认数据属于哪个单位，必要时使用本单位的填报表重新报送。",

@@ -1,11 +1,15 @@
-"""Which roster unit each returned file belongs to.
+"""Which roster unit each returned file belongs to: agreeing evidence, or a conflict.
 
-Order (CONVENTIONS §5.2): a pin in nianbao.toml; the unit code in the
-workbook's metadata; the unit name in the workbook (exact or alias, then
-fuzzy); the file name, fuzzily.  Otherwise the file is 未识别 and waits for a
-pin.  Conflicts (the file name points at one unit, the workbook at another:
-usually a copied form), duplicates (newest file counts) and workbooks of units
-not on the roster are reported, never silently resolved.
+A pin in nianbao.toml decides alone.  Otherwise the evidence is the unit code
+hidden in the workbook's metadata, the 单位全称 typed in it (exact, alias, then
+fuzzy) and the file name (fuzzy).  When they agree (or only one speaks) the
+file is the unit's.  When they disagree (typically a unit that borrowed another
+unit's form and changed only the name) the file is a *conflict*: it counts for
+no unit, is in no report and no 汇总, and the message names both units and the
+pin that settles it; the units' own consistent files are untouched.  A unit's
+readable, newest file counts; the others are kept and listed.  The report of a
+matched file carries the roster's full name (an alias typed in the form is a
+warning).  Workbooks of units not on the roster are reported, never guessed.
 
 Fuzzy matching uses :mod:`difflib` from the standard library: names are short
 and the roster has ~50 units, so a faster matcher (rapidfuzz) buys nothing.
@@ -13,7 +17,11 @@ and the roster has ~50 units, so a faster matcher (rapidfuzz) buys nothing.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
+import json
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -21,9 +29,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from nianbao.check import newest_first
-from nianbao.model import FileReport
+from nianbao import sources
+from nianbao.kinds import finding
+from nianbao.model import FileReport, Finding
 from nianbao.roster import Roster, Unit
+from nianbao.safetext import clean, path_text, readable
 from nianbao.workspace import place_prefix
 
 
@@ -133,7 +143,10 @@ class Match:
     unit: Unit | None
     how: How
     mtime: float = 0.0
-    conflict: str = ""  # the file name points elsewhere, or code and name disagree
+    # The evidence disagrees (hidden code, 单位全称, file name): the file counts for
+    # no unit until a pin settles it; ``conflict_units`` are the units it points at.
+    conflict: str = ""
+    conflict_units: tuple[Unit, ...] = ()
     off_roster: str = ""  # the workbook names a unit that is not on the roster
     candidates: tuple[Unit, ...] = ()  # for 未识别: the closest units, for the message
 
@@ -141,123 +154,233 @@ class Match:
     def file(self) -> Path:
         return self.report.file
 
+    @property
+    def readable(self) -> bool:
+        return self.report.submission is not None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Matching:
-    """All returned files, grouped by unit; newest file first within a unit."""
+    """All returned files, grouped by unit; within a unit the file that counts comes first."""
 
     by_unit: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)
     unmatched: tuple[Match, ...] = ()  # 未识别
     off_roster: tuple[Match, ...] = ()  # workbooks of units not on the roster
+    conflicts: tuple[Match, ...] = ()  # files whose evidence disagrees: in no unit
+    unused_pins: tuple[str, ...] = ()  # [pins] entries that match no file
 
     def chosen(self, code: str) -> Match | None:
         got = self.by_unit.get(code, ())
         return got[0] if got else None
+
+    def conflicts_of(self, code: str) -> tuple[Match, ...]:
+        return tuple(m for m in self.conflicts if any(u.code == code for u in m.conflict_units))
 
     @property
     def duplicates(self) -> dict[str, tuple[Match, ...]]:
         return {code: ms for code, ms in self.by_unit.items() if len(ms) > 1}
 
     @property
-    def conflicts(self) -> tuple[Match, ...]:
-        return tuple(m for ms in self.by_unit.values() for m in ms if m.conflict)
-
-    @property
     def matches(self) -> tuple[Match, ...]:
         return (*(m for ms in self.by_unit.values() for m in ms), *self.unmatched,
-                *self.off_roster)
+                *self.off_roster, *self.conflicts)
 
 
 ONLINE = "online"  # inputs/online/{编码}/…: handed in through `nianbao serve`, pinned by folder
 
 
-def pin_for(path: Path, pins: Mapping[str, str], base: Path | None) -> str | None:
-    """The unit code pinned for ``path``: by path relative to ``base``, else by file name.
+def _pin_key(text: str, base: Path | None) -> str:
+    """A pin as written (either slash, ``./``, ``inputs/``) reduced to the form we compare."""
+    key = text.strip().replace("\\", "/")
+    while key.startswith("./"):
+        key = key[2:]
+    if base is not None and key.startswith(base.name + "/"):
+        key = key[len(base.name) + 1:]
+    return key
 
-    A file under ``inputs/online/{编码}/`` came through that unit's own link: the
-    folder pins it, like an entry in ``[pins]``.
-    """
-    if base is not None:
-        try:
-            rel = path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            rel = None
-        if rel is not None and rel in pins:
-            return pins[rel]
-        parts = rel.split("/") if rel is not None else []
-        if len(parts) == 3 and parts[0] == ONLINE:
-            return parts[1]
-    return pins.get(path.name)
+
+def case_insensitive(folder: Path | None) -> bool:
+    """Whether the file system under ``folder`` ignores case (Windows, macOS by default)."""
+    if folder is None:
+        return os.name == "nt"
+    other = folder.with_name(folder.name.swapcase())
+    if other.name == folder.name:
+        return os.name == "nt"
+    try:
+        return other.exists() and os.path.samefile(other, folder)
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """The [pins] table normalised: either slash, ``inputs/`` prefix, case where the FS ignores it."""
+
+    table: Mapping[str, tuple[str, str]]  # normalised key -> (as written, unit code)
+    base: Path | None
+    fold: bool
+
+    @classmethod
+    def of(cls, pins: Mapping[str, str] | None, base: Path | None) -> Pins:
+        fold = case_insensitive(base)
+        table = {}
+        for written, code in (pins or {}).items():
+            key = _pin_key(written, base)
+            table[key.casefold() if fold else key] = (written, code)
+        return cls(table, base, fold)
+
+    def lookup(self, path: Path) -> tuple[str, str] | None:
+        """(the pin as written, its unit code) for ``path``: by relative path, else by name.
+
+        A file under ``inputs/online/{编码}/`` came through that unit's own link
+        (``nianbao serve``): the folder pins it, like an entry in ``[pins]``.
+        """
+        keys = []
+        if self.base is not None:
+            try:
+                rel = path.resolve().relative_to(self.base.resolve()).as_posix()
+            except ValueError:
+                rel = None
+            if rel is not None:
+                got = self.table.get(rel.casefold() if self.fold else rel)
+                if got is not None:
+                    return got
+                parts = rel.split("/")
+                if len(parts) == 3 and parts[0] == ONLINE:
+                    return f"{ONLINE}/{parts[1]}/", parts[1]
+        keys.append(path.name)
+        for key in keys:
+            got = self.table.get(key.casefold() if self.fold else key)
+            if got is not None:
+                return got
+        return None
+
+
+def pin_for(path: Path, pins: Mapping[str, str], base: Path | None) -> str | None:
+    """The unit code pinned for ``path`` (see :meth:`Pins.lookup`)."""
+    got = Pins.of(pins, base).lookup(path)
+    return got[1] if got else None
 
 
 def _describe(unit: Unit) -> str:
     return f"{unit.code}（{unit.name}）"
 
 
+def pin_hint(path: Path, base: Path | None) -> str:
+    """What to write in [pins] for this file (its path under inputs/)."""
+    rel = path.name
+    if base is not None:
+        with contextlib.suppress(ValueError):
+            rel = path.resolve().relative_to(base.resolve()).as_posix()
+    return json.dumps(path_text(rel), ensure_ascii=False)
+
+
+def _conflict(report: FileReport, mtime: float, units: tuple[Unit, ...], why: str,
+              base: Path | None) -> Match:
+    hint = pin_hint(report.file, base)
+    example = units[0].code if units else "单位编码"
+    message = (f"{why}无法确定是哪个单位的报表，未计入任何单位（不生成报告、不纳入汇总）。"
+               f"请与相关单位核实后，在 nianbao.toml 的 [pins] 中指定，如：{hint} = \"{example}\"。")
+    return Match(report=report, unit=None, how=How.NONE, mtime=mtime, conflict=message,
+                 conflict_units=tuple(dict.fromkeys(units)))
+
+
 def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
-              pins: Mapping[str, str] | None = None, base: Path | None = None) -> Match:
+              pins: Mapping[str, str] | Pins | None = None, base: Path | None = None) -> Match:
     """Assign one checked file to a unit (see the module docstring for the order)."""
-    try:
-        mtime = report.file.stat().st_mtime
-    except OSError:
-        mtime = 0.0
+    mtime = sources.mtime(report.file)
     sub = report.submission
-    pinned = pin_for(report.file, pins or {}, base)
-    if pinned is not None:
-        unit = roster.by_code(pinned)
+    table = pins if isinstance(pins, Pins) else Pins.of(pins, base)
+    got = table.lookup(report.file)
+    if got is not None:
+        unit = roster.by_code(got[1])
         if unit is None:
             return Match(report=report, unit=None, how=How.PIN, mtime=mtime,
-                         off_roster=f"[pins] 指定的单位编码“{pinned}”不在名单中。")
+                         off_roster=f"[pins] 指定的单位编码“{clean(got[1])}”不在名单中。")
         return Match(report=report, unit=unit, how=How.PIN, mtime=mtime)
     codes = [c for c in dict.fromkeys((report.form_code, sub.code if sub else "")) if c]
-    agency = sub.agency if sub else ""
+    agency = sub.agency.strip() if sub else ""
     by_code = next((u for c in codes if (u := roster.by_code(c))), None)
     by_name = roster.by_name(agency) if agency else None
-    from_file, file_score, close = index.best(report.file.stem)
-    conflict = ""
+    how = How.NAME
+    if by_name is None and agency:
+        by_name, how = index.best(agency)[0], How.FUZZY_NAME
+    from_file, file_score, close = index.best(readable(report.file.stem))
+    shown = clean(agency)
     if by_code is not None:
+        if agency and by_name is not by_code:
+            other = f"名单中的 {_describe(by_name)}" if by_name else "不在名单中"
+            return _conflict(report, mtime, tuple(u for u in (by_code, by_name) if u),
+                             f"表内隐藏的单位编码是 {_describe(by_code)}，但单位全称填的是“{shown}”"
+                             f"（{other}），可能是借用了其他单位的填报表。", base)
         unit, how = by_code, How.CODE
-        if agency and by_name is not unit:
-            conflict = (f"表内编码为 {_describe(unit)}，但表内单位名称填的是“{agency}”，"
-                        "可能是复制了其他单位的填报表。")
     elif codes:
         return Match(report=report, unit=None, how=How.NONE, mtime=mtime,
-                     off_roster=f"表内单位编码“{codes[0]}”（{agency or '未填写单位名称'}）不在名单中。")
+                     off_roster=f"表内单位编码“{clean(codes[0])}”（{shown or '未填写单位名称'}）不在名单中。")
     elif by_name is not None:
-        unit, how = by_name, How.NAME
+        unit = by_name
     elif agency:
-        fuzzy, _, _ = index.best(agency)
-        if fuzzy is None:
-            return Match(report=report, unit=None, how=How.NONE, mtime=mtime,
-                         off_roster=f"表内单位名称“{agency}”不在名单中。")
-        unit, how = fuzzy, How.FUZZY_NAME
+        return Match(report=report, unit=None, how=How.NONE, mtime=mtime,
+                     off_roster=f"表内单位名称“{shown}”不在名单中。")
     elif from_file is not None:
         return Match(report=report, unit=from_file, how=How.FILE_NAME, mtime=mtime)
     else:
         return Match(report=report, unit=None, how=How.NONE, mtime=mtime, candidates=close)
-    if (not conflict and from_file is not None and from_file is not unit
-            and file_score >= CONFLICT):
-        what = "编码" if how is How.CODE else "单位名称"
-        conflict = (f"文件名像“{from_file.name}”，但表内{what}为 {_describe(unit)}；"
-                    "可能是复制了其他单位的填报表，请核实。")
-    return Match(report=report, unit=unit, how=how, mtime=mtime, conflict=conflict)
+    if from_file is not None and from_file is not unit and file_score >= CONFLICT:
+        what = "隐藏的单位编码" if how is How.CODE else "单位全称"
+        return _conflict(report, mtime, (unit, from_file),
+                         f"文件名像 {_describe(from_file)}，但表内{what}是 {_describe(unit)}，"
+                         "可能是借用了其他单位的填报表。", base)
+    return Match(report=report, unit=unit, how=how, mtime=mtime)
+
+
+def counts_first(match: Match) -> tuple[bool, float, str]:
+    """Sort key within a unit: a readable file before an unreadable one, then the newest."""
+    return (not match.readable, -match.mtime, str(match.file))
+
+
+def with_roster_name(match: Match) -> Match:
+    """The report carries the roster's full name and code; an alias in the form is a warning."""
+    sub = match.report.submission
+    unit = match.unit
+    if sub is None or unit is None:
+        return match
+    extra: list[Finding] = []
+    typed = sub.agency.strip()
+    if typed and typed != unit.name:
+        extra.append(finding("agency-alias", typed=clean(typed), name=unit.name))
+    if sub.agency == unit.name and sub.code == unit.code and not extra:
+        return match
+    report = dataclasses.replace(
+        match.report, submission=dataclasses.replace(sub, agency=unit.name, code=unit.code),
+        findings=(*match.report.findings, *extra))
+    return dataclasses.replace(match, report=report)
 
 
 def match_reports(reports: Sequence[FileReport], roster: Roster, *,
                   pins: Mapping[str, str] | None = None, base: Path | None = None) -> Matching:
-    """Assign every file; several files for one unit are kept, newest first."""
+    """Assign every file; a unit's readable, newest file counts, the others are kept."""
     index = NameIndex.of(roster)
+    table = Pins.of(pins, base)
+    used: set[str] = set()
     grouped: dict[str, list[Match]] = {}
     unmatched: list[Match] = []
     off: list[Match] = []
+    conflicts: list[Match] = []
     for report in reports:
-        match = match_one(report, roster, index, pins=pins, base=base)
+        got = table.lookup(report.file)
+        if got is not None:
+            used.add(got[0])
+        match = match_one(report, roster, index, pins=table, base=base)
         if match.unit is not None:
-            grouped.setdefault(match.unit.code, []).append(match)
+            grouped.setdefault(match.unit.code, []).append(with_roster_name(match))
+        elif match.conflict:
+            conflicts.append(match)
         elif match.off_roster:
             off.append(match)
         else:
             unmatched.append(match)
-    by_unit = {code: tuple(sorted(ms, key=lambda m: newest_first(m.file)))
-               for code, ms in grouped.items()}
-    return Matching(by_unit=by_unit, unmatched=tuple(unmatched), off_roster=tuple(off))
+    by_unit = {code: tuple(sorted(ms, key=counts_first)) for code, ms in grouped.items()}
+    unused = tuple(w for w, _ in table.table.values() if w not in used)
+    return Matching(by_unit=by_unit, unmatched=tuple(unmatched), off_roster=tuple(off),
+                    conflicts=tuple(conflicts), unused_pins=unused)

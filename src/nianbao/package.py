@@ -39,6 +39,9 @@ class Package:
     data: io.BytesIO  # what the spreadsheet library should read (maybe trimmed)
     scans: dict[str, SheetScan]
     notes: list[Finding]  # warnings: macros, external links, far-away cells
+    # An .xls or .ods: read by calamine as it is; if that fails, this finding says
+    # what to do (save as .xlsx) instead of a generic "corrupt".
+    fallback: Finding | None = None
 
 
 def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
@@ -59,6 +62,8 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
         return finding("file-unreadable", reason=describe_os_error(exc))
     bad = _check_bytes(data, path.suffix.lower())
     if bad:
+        if bad.code == "file-old-format" and path.suffix.lower() not in (".et", ".ett"):
+            return _other_format(data, bad, "旧版 Excel（.xls）")
         return bad
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -67,11 +72,16 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
         return finding("file-corrupt")
     with zf:
         names = {i.filename for i in infos}
+        if len(names) != len(infos):
+            return finding("file-corrupt:duplicate-part")
         unpacked = sum(i.file_size for i in infos)
         if unpacked > settings.max_unzipped_bytes:
             return finding("file-too-large:unzipped", unzipped_mb=unpacked / 1048576)
         if "xl/workbook.xml" not in names:
-            return _not_a_workbook(names)
+            not_xlsx = _not_a_workbook(names)
+            if "mimetype" in names and "content.xml" in names:
+                return _other_format(data, not_xlsx, "ODS（OpenDocument 表格）")
+            return not_xlsx
         try:
             scans, trimmed = _scan_sheets(zf, names)
         except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, ValueError, EOFError):
@@ -79,6 +89,12 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
         notes = _notes(sorted(names)) + _far_findings(scans)
         stream = io.BytesIO(data) if trimmed is None else trimmed
     return Package(data=stream, scans=scans, notes=notes)
+
+
+def _other_format(data: bytes, fallback: Finding, program: str) -> Package:
+    """An .xls or .ods: calamine reads it as it is; a warning asks for .xlsx next time."""
+    note = finding("file-old-format:read", program=program)
+    return Package(data=io.BytesIO(data), scans={}, notes=[note], fallback=fallback)
 
 
 def _check_bytes(data: bytes, suffix: str) -> Finding | None:

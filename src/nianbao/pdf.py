@@ -16,7 +16,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from nianbao.atomic import TMP_PREFIX
+from nianbao.atomic import tmp_prefix
 
 BATCH = 50
 
@@ -62,7 +62,7 @@ def _convert_batches(soffice: str, profile: Path, docs: list[Path], timeout_per_
     failed: list[Path] = []
     for start in range(0, len(docs), BATCH):
         batch = docs[start:start + BATCH]
-        with tempfile.TemporaryDirectory(prefix=TMP_PREFIX, dir=batch[0].parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=batch[0].parent) as tmp:
             cmd = [soffice, "--headless", "--norestore", "--nologo",
                    f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "pdf",
                    "--outdir", tmp, *map(str, batch)]

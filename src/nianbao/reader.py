@@ -291,11 +291,15 @@ def read_workbook(path: Path, settings: Settings = DEFAULT_SETTINGS,
         return ReadResult(None, [package])
     try:
         grids = _load(package)
-    except SheetUnreadable as exc:
-        return ReadResult(None, [finding("file-corrupt:sheet", sheet_name=str(exc))])
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
-        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        return ReadResult(None, [finding("file-corrupt:detail", detail=detail)])
+        if package.fallback is not None:  # an .xls/.ods it cannot read: say what to do
+            return ReadResult(None, [package.fallback])
+        # calamine's own (English) text is never shown: the message says what to do
+        if isinstance(exc, SheetUnreadable):
+            return ReadResult(None, [finding("file-corrupt:sheet", sheet_name=str(exc))])
+        return ReadResult(None, [finding("file-corrupt:content")])
+    if package.fallback is not None and not grids:
+        return ReadResult(None, [package.fallback])
     result = read_grids(path, grids, settings, spec)
     apply_registers(result, grids, spec)  # 表三/表四 counted from the registers, if any
     result.findings[:0] = package.notes

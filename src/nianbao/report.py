@@ -7,15 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nianbao.model import FileReport, Finding
+from nianbao.safetext import path_text
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
-    """``path`` relative to ``base`` (default: the current folder) if inside it, with /."""
+    """``path`` relative to ``base`` (default: the current folder) if inside it, with /.
+
+    Always printable: a name in GBK bytes is decoded, control characters are neutralised.
+    """
     base = base or Path.cwd()
     try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
+        return path_text(path.resolve().relative_to(base.resolve()).as_posix())
     except ValueError:
-        return str(path)
+        return path_text(path)
 
 
 def finding_line(report: FileReport, finding: Finding, base: Path | None = None) -> str:

@@ -19,12 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.aggregate import SummaryResult, make_summary
+from nianbao.atomic import describe_os_error
 from nianbao.check import check_file, collect, sort_findings
 from nianbao.config import Config, CycleError
+from nianbao.errors import OutputError
 from nianbao.matching import Matching, match_reports
 from nianbao.model import FileReport, Submission
 from nianbao.previous import PreviousData, cross_year_findings, load_previous
 from nianbao.roster import Roster, read_roster
+from nianbao.safetext import path_text
 from nianbao.status import Board, make_board
 from nianbao.status_output import write_status_outputs
 
@@ -82,7 +85,16 @@ def pid_alive(pid: int) -> bool:
         return True
     except OSError:
         return False
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody reaped (common in containers) exists but is not running."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def read_lock(path: Path) -> LockInfo | None:
@@ -112,11 +124,11 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
     Raises :class:`LockHeld` if a live process holds it.  The lock file is
     created with O_EXCL, so two runs starting together cannot both get it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     me = LockInfo.mine()
     taken_over: LockInfo | None = None
     for _ in range(3):
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = read_lock(path)
@@ -126,6 +138,9 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             continue
+        except OSError as exc:
+            raise OutputError(f"无法使用输出目录 {path_text(path.parent)}：{describe_os_error(exc)}。") \
+                from exc
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(dataclasses.asdict(me), fh, ensure_ascii=False)
         break
@@ -138,6 +153,17 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
         if current is not None and current.pid == me.pid and current.started == me.started:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+
+
+LOCK_NAME = ".nianbao.lock"
+
+
+def lock_for(out_dir: Path) -> contextlib.AbstractContextManager[LockInfo | None]:
+    """The one lock of an output folder (a workspace's outputs/ or a bare ``-o`` folder).
+
+    Every command that writes outputs (build, status, summary, run) holds it.
+    """
+    return run_lock(out_dir / LOCK_NAME)
 
 
 # ------------------------------------------------------------------------- the log
@@ -218,7 +244,7 @@ def gather(config: Config, *, progress: Progress | None = None,
     """Read the roster, check every file under inputs/, match, add cross-year checks."""
     say = log or (lambda _msg: None)
     roster = read_roster(config.roster)
-    files = collect([config.inputs]) if config.inputs.is_dir() else []
+    files = collect([config.inputs], config.settings) if config.inputs.is_dir() else []
     say(f"名单 {len(roster)} 个单位；inputs 中有 {len(files)} 个文件。")
     reports = []
     for i, path in enumerate(files, 1):

@@ -13,17 +13,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nianbao.check import is_blank
 from nianbao.matching import Match, Matching
 from nianbao.model import FileReport
 from nianbao.report import display_path
 from nianbao.roster import Roster, Unit
+from nianbao.safetext import path_text
 
 
 class State(enum.StrEnum):
     """A unit's state, in the order a unit moves through them."""
 
     MISSING = "未报送"
+    BLANK = "空表"  # a blank form came back: an error, still to be chased
     UNREADABLE = "无法读取"
+    CONFLICT = "归属冲突"  # only a file whose evidence disagrees: waits for a pin
     ERRORS = "数据有误"
     WARNINGS = "有警告"
     PASSED = "已通过"
@@ -40,6 +44,8 @@ def state_of(report: FileReport | None, built: bool = False) -> State:
         return State.MISSING
     if report.submission is None:
         return State.UNREADABLE
+    if is_blank(report):
+        return State.BLANK
     if not report.valid:
         return State.ERRORS
     if built:
@@ -48,8 +54,8 @@ def state_of(report: FileReport | None, built: bool = False) -> State:
 
 
 def display(path: Path, base: Path | None) -> str:
-    """``path`` relative to ``base`` (absolute when there is no base)."""
-    return display_path(path, base) if base is not None else str(path)
+    """``path`` relative to ``base`` (absolute when there is no base), safe to print."""
+    return display_path(path, base) if base is not None else path_text(path)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,8 +64,9 @@ class UnitStatus:
 
     unit: Unit
     state: State
-    match: Match | None = None
-    others: tuple[Match, ...] = ()
+    match: Match | None = None  # the file that counts (for 归属冲突: the conflicting file)
+    others: tuple[Match, ...] = ()  # 另有文件: the unit's other files
+    conflicts: tuple[Match, ...] = ()  # files that point at this unit and another one
 
     @property
     def report(self) -> FileReport | None:
@@ -96,9 +103,13 @@ class UnitStatus:
         if self.match is not None and self.match.conflict:
             out.append(self.match.conflict)
         if self.others:
-            older = "、".join(m.file.name for m in self.others)
-            newest = self.match.file.name if self.match else ""
-            out.append(f"共收到 {1 + len(self.others)} 个文件，采用最新的 {newest}；较早的：{older}。")
+            listed = "、".join(f"{path_text(m.file.name)}（{state_of(m.report).value}）"
+                              for m in self.others)
+            out.append(f"另有文件：{listed}；以{'可读取的' if self.match and self.match.readable else ''}"
+                       f"最新文件 {path_text(self.match.file.name) if self.match else ''} 为准。")
+        for m in self.conflicts:
+            if m is not self.match:
+                out.append(f"另有文件 {path_text(m.file.name)} 归属冲突，未计入：{m.conflict}")
         return tuple(out)
 
     def to_dict(self, base: Path | None = None) -> dict[str, object]:
@@ -110,6 +121,9 @@ class UnitStatus:
             "received": self.received.isoformat(sep=" ") if self.received else None,
             "errors": self.errors, "warnings": self.warnings,
             "older_files": [display(m.file, base) for m in self.others],
+            "other_files": [{"file": display(m.file, base), "state": str(state_of(m.report))}
+                            for m in self.others],
+            "conflict_files": [display(m.file, base) for m in self.conflicts],
             "notes": list(self.notes),
         }
 
@@ -141,10 +155,11 @@ class Board:
     def totals_line(self) -> str:
         counts = self.counts()
         parts = "，".join(f"{state} {n}" for state, n in counts.items())
+        m = self.matching
         extra = ""
-        if self.matching.unmatched or self.matching.off_roster:
-            extra = (f"；另有未识别文件 {len(self.matching.unmatched)} 个、"
-                     f"名单外单位文件 {len(self.matching.off_roster)} 个")
+        if m.unmatched or m.off_roster or m.conflicts:
+            extra = (f"；另有未识别文件 {len(m.unmatched)} 个、名单外单位文件 {len(m.off_roster)} 个、"
+                     f"归属冲突文件 {len(m.conflicts)} 个")
         return f"共 {len(self.units)} 个单位：{parts}{extra}。"
 
     def to_dict(self, base: Path | None = None) -> dict[str, object]:
@@ -159,8 +174,10 @@ class Board:
                            "candidates": [u.name for u in x.candidates]} for x in m.unmatched],
             "off_roster": [{"file": display(x.file, base), "reason": x.off_roster}
                            for x in m.off_roster],
-            "conflicts": [{"file": display(x.file, base), "code": x.unit.code if x.unit else None,
+            "conflicts": [{"file": display(x.file, base),
+                           "codes": [u.code for u in x.conflict_units],
                            "message": x.conflict} for x in m.conflicts],
+            "unused_pins": list(m.unused_pins),
             "duplicates": {code: [display(x.file, base) for x in ms]
                            for code, ms in m.duplicates.items()},
         }
@@ -177,10 +194,12 @@ def make_board(roster: Roster, matching: Matching, *, year: int | None = None,
     units: list[UnitStatus] = []
     for unit in roster:
         files = matching.by_unit.get(unit.code, ())
-        match = files[0] if files else None
-        report = match.report if match else None
-        state = state_of(report)
+        conflicts = matching.conflicts_of(unit.code)
+        match = files[0] if files else (conflicts[0] if conflicts else None)
+        report = match.report if files and match else None
+        state = state_of(report) if files or not conflicts else State.CONFLICT
         if state.done and is_built is not None and report is not None and is_built(report):
             state = State.BUILT
-        units.append(UnitStatus(unit=unit, state=state, match=match, others=tuple(files[1:])))
+        units.append(UnitStatus(unit=unit, state=state, match=match, others=tuple(files[1:]),
+                                conflicts=conflicts))
     return Board(year=year, units=tuple(units), matching=matching, dates=dict(dates or {}))

@@ -14,10 +14,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from nianbao.atomic import atomic_write, write_text
 from nianbao.config import DATE_KEYS
 from nianbao.model import FileReport, Finding
+from nianbao.safetext import clean, path_text
 from nianbao.status import Board, State, UnitStatus, display
 from nianbao.workspace import safe_name
 
-STATE_COLOURS = {State.MISSING: "F4CCCC", State.UNREADABLE: "EA9999", State.ERRORS: "F9CB9C",
+STATE_COLOURS = {State.MISSING: "F4CCCC", State.BLANK: "F4CCCC", State.UNREADABLE: "EA9999",
+                 State.CONFLICT: "EA9999", State.ERRORS: "F9CB9C",
                  State.WARNINGS: "FFF2CC", State.PASSED: "D9EAD3", State.BUILT: "B6D7A8"}
 FEEDBACK_FOLDER = "feedback"
 REMINDER_FILE = "催报名单.txt"
@@ -53,8 +55,15 @@ def problem_lines(board: Board, base: Path | None = None) -> list[str]:
     for x in m.unmatched:
         maybe = "，可能是：" + "、".join(u.name for u in x.candidates) if x.candidates else ""
         lines.append(f"未识别：{display(x.file, base)}{maybe}")
+    for x in m.unmatched:
+        if x.report.errors and x.report.submission is None:
+            lines.append(f"    无法读取：{x.report.errors[0].message}")
     for x in m.off_roster:
         lines.append(f"名单外：{display(x.file, base)}：{x.off_roster}")
+    for x in m.conflicts:
+        lines.append(f"归属冲突：{display(x.file, base)}：{x.conflict}")
+    for pin in m.unused_pins:
+        lines.append(f"[pins] 中的“{clean(pin)}”没有对应的文件（请检查文件名或路径）。")
     if m.unmatched or m.off_roster:
         lines.append("如需把文件指定给某个单位，请在 nianbao.toml 的 [pins] 中加一行："
                      "\"文件名.xlsx\" = \"单位编码\"。")
@@ -191,7 +200,13 @@ def feedback_text(status: UnitStatus, year: int | None = None) -> str:
     if status.match is None or report is None:
         return (f"{name}：\n尚未收到贵单位的{what}，请尽快填写下发的填报表并报送。\n")
     received = status.received.strftime("%Y-%m-%d %H:%M") if status.received else "近日"
-    head = f"{name}：\n贵单位报送的《{status.match.file.name}》（{received} 收到）"
+    head = f"{name}：\n贵单位报送的《{path_text(status.match.file.name)}》（{received} 收到）"
+    if status.state is State.BLANK:
+        return (f"{head}是未填写的空表（没有填写任何数字和报告文字），无法生成报告。\n"
+                "请在下发的填报表中填写后重新报送；确实没有数据的栏目请填 0。\n")
+    if status.state is State.CONFLICT:
+        return (f"{head}中的单位信息不一致（表内隐藏的单位编码、单位全称或文件名指向不同单位），"
+                "暂未计入。\n请确认使用的是下发给贵单位的填报表，并填写本单位全称后重新报送。\n")
     if status.state is State.UNREADABLE:
         reasons = "\n".join(f"{i}. {f.message}" for i, f in enumerate(report.errors, 1))
         return f"{head}无法读取：\n{reasons}\n请处理后重新报送。\n"
@@ -231,9 +246,9 @@ def write_feedback(board: Board, folder: Path) -> list[Path]:
 
 
 def reminder_text(board: Board, today: dt.date | None = None) -> str:
-    """催报名单: the units that have not reported, with contacts and a message to send."""
+    """催报名单: the units that have not reported (or sent back a blank form), with contacts."""
     today = today or board.made.date()
-    missing = board.of(State.MISSING)
+    missing = tuple(s for s in board.units if s.state in (State.MISSING, State.BLANK))
     deadline = board.dates.get("deadline")
     lines = [f"{board.year or ''}年度政府信息公开工作年度报告 催报名单（{today.isoformat()}）"]
     for key, label in DATE_KEYS.items():
@@ -245,10 +260,11 @@ def reminder_text(board: Board, today: dt.date | None = None) -> str:
     if not missing:
         lines.append("所有单位均已报送。")
         return "\n".join(lines) + "\n"
-    lines.append(f"未报送单位共 {len(missing)} 个：")
+    lines.append(f"未报送（含交回空表）单位共 {len(missing)} 个：")
     for i, s in enumerate(missing, 1):
         contact = "，".join(x for x in (s.unit.contact, s.unit.phone) if x)
-        lines.append(f"{i}. {s.unit.code} {s.unit.name}" + (f"（{contact}）" if contact else ""))
+        blank = "【交回的是空表】" if s.state is State.BLANK else ""
+        lines.append(f"{i}. {s.unit.code} {s.unit.name}{blank}" + (f"（{contact}）" if contact else ""))
     when = (f"于 {deadline.month}月{deadline.day}日前" if deadline and deadline >= today
             else "尽快")
     lines += ["", "通知参考文字：",
