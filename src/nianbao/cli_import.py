@@ -90,6 +90,43 @@ def _as_dict(imported: object) -> dict[str, object]:
     return data
 
 
+@click.command("audit")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("审查结果.xlsx"), show_default=True,
+              help="审查结果工作簿；同名 .html 网页写在旁边。")
+@click.option("--workbooks", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="同时把每份报告的数据写成填报表，放到这个文件夹。")
+def audit_cmd(paths: tuple[Path, ...], output: Path, workbooks: Path | None) -> None:
+    """审查一批已发布的年度报告：逐份导入、按全部规则校验，写出审查结果。
+
+    \b
+    审查结果.xlsx：“审查结果”每份报告一行（单位、年度、结论、错误和警告数、主要问题），
+    “问题明细”列出全部问题；审查结果.html 是同样内容的网页，可直接转发。
+    有报告不合格或无法读取时退出码为 1。
+
+    \b
+    示例：
+      nianbao audit 已发布年报/ -o 审查结果.xlsx
+      nianbao audit 各乡镇2024年报/ --workbooks 导入填报表
+    """
+    from nianbao.audit import audit_counts, audit_rows, has_errors, write_audit
+    from nianbao.importer.run import import_paths
+    from nianbao.report import display_path
+
+    rows = audit_rows(i.result for i in import_paths(paths, workbooks))
+    xlsx, page = write_audit(rows, output)
+    for row in rows:
+        sub = row.result.report.submission
+        name = sub.agency if sub and sub.agency else display_path(row.result.report.file)
+        click.echo(f"{name}：{row.main_problems() or '未发现问题'}")
+    counts = "，".join(f"{k} {n} 份" for k, n in audit_counts(rows).items() if n)
+    click.echo(f"共审查 {len(rows)} 份报告：{counts or '无'}。结果：{display_path(xlsx)}、"
+               f"{display_path(page)}")
+    sys.exit(1 if has_errors(rows) else 0)
+
+
 def register(group: click.Group) -> None:
     """Add the import commands to the ``nianbao`` group."""
     group.add_command(import_cmd)
+    group.add_command(audit_cmd)
