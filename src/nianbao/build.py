@@ -83,6 +83,8 @@ class Outcome:
     input_hash: str = ""
     timings: tuple[tuple[str, float], ...] = ()
     staged: tuple[Path, ...] = ()  # written by a worker, renamed to ``outputs`` by build_all
+    # what was read, for the archive (None when the file was not read: unchanged, refused)
+    submission: Submission | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {"file": str(self.file), "status": self.status, "agency": self.agency,
@@ -98,6 +100,11 @@ class BuildSummary:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed
     notes: list[str] = field(default_factory=list)  # e.g. LibreOffice missing
     pdf_failed: bool = False
+
+    def read(self) -> list[tuple[Submission, bool]]:
+        """(submission, valid) of every agency read and rendered in this run."""
+        return [(o.submission, o.status == Status.BUILT) for o in self.outcomes
+                if o.submission is not None]
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -288,7 +295,7 @@ def _process(job: _Job) -> Outcome:
                        **base)  # type: ignore[arg-type]
     t3 = time.perf_counter()
     return Outcome(status=Status.DRAFT if draft else Status.BUILT, outputs=tuple(finals),
-                   staged=tuple(staged), reasons=report.errors if draft else (),
+                   staged=tuple(staged), reasons=report.errors if draft else (), submission=sub,
                    timings=(("read+check", t1 - t0), ("render", t2 - t1), ("write", t3 - t2)),
                    **base)  # type: ignore[arg-type]
 

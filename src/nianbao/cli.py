@@ -97,8 +97,11 @@ def _previous(config: object, settings: object) -> object:
     from nianbao.settings import Settings
 
     path = getattr(config, "previous", None)
-    if path is None:
-        return None
+    if path is None:  # last year from the archive, when it holds it
+        from nianbao.archive import previous_for
+        from nianbao.config import Config
+
+        return previous_for(config) if isinstance(config, Config) else None
     assert isinstance(settings, Settings)
     previous = load_previous(path, settings)
     if not len(previous):
@@ -261,6 +264,12 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
             summary = build_all(chosen, output, template=template, jobs=jobs, force=force,
                                 drafts=drafts, html=html, pdf=pdf, settings=settings,
                                 progress=progress, previous=previous)
+    if config is not None:  # inside a workspace: what was read goes to the archive
+        from nianbao.archive import archive_read
+
+        note = archive_read(config, summary.read(), "build")  # type: ignore[arg-type]
+        if note and not quiet and not as_json:
+            click.echo(note, err=True)
     if as_json:
         click.echo(_json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     elif quiet:

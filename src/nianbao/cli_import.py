@@ -29,9 +29,11 @@ def import_cmd(paths: tuple[Path, ...], output: Path, as_json: bool, quiet: bool
       nianbao import 去年报告/ -o 导入结果
       nianbao import 某局2024年报.docx 某局2024年报.pdf
     """
+    from nianbao.config import load_config
     from nianbao.importer.run import import_paths
     from nianbao.report import display_path, finding_line
 
+    config = load_config(Path.cwd())
     results = []
     failed = False
     for imported in import_paths(paths, output):
@@ -50,11 +52,18 @@ def import_cmd(paths: tuple[Path, ...], output: Path, as_json: bool, quiet: bool
                        f"确定 {table.exact}、推算 {table.repaired}、无法读取 {table.unreadable}）")
         for finding in report.findings:
             click.echo("    " + finding_line(report, finding))
+    note = ""
+    if config is not None:  # inside a workspace: the values go to its archive
+        from nianbao.archive import archive_reports_of
+
+        note = archive_reports_of(config, (i.result.report for i in results), "import")
     if as_json:
         click.echo(json.dumps([_as_dict(i) for i in results], ensure_ascii=False, indent=2))
     else:
         bad = sum(1 for i in results if not i.result.report.valid)
         click.echo(f"共导入 {len(results)} 个文件，{bad} 个有错误；填报表在 {display_path(output)}。")
+        if note:
+            click.echo(note)
     sys.exit(1 if failed else 0)
 
 
@@ -126,7 +135,43 @@ def audit_cmd(paths: tuple[Path, ...], output: Path, workbooks: Path | None) -> 
     sys.exit(1 if has_errors(rows) else 0)
 
 
+@click.group("archive")
+def archive_group() -> None:
+    """归档数据：工作区数据库中各单位各年度的数值（由 build、run、import 存入）。"""
+
+
+@archive_group.command("export")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("归档数据.csv"), show_default=True,
+              help="输出文件：.csv（UTF-8，Excel 可直接打开）或 .xlsx。")
+def archive_export_cmd(output: Path) -> None:
+    """把归档数据导出为长表：每个数值一行（单位、编码、名称、年度、栏目键名、数值）。
+
+    \b
+    须在工作区中运行。无法读取的数值导出为空。栏目键名见 README“Word 模板与变量”，
+    如 t3.r1.total 为表三本年新收总计。
+
+    \b
+    示例：
+      nianbao archive export -o 归档数据.xlsx
+    """
+    from nianbao.archive import existing_engine, long_rows, write_long
+    from nianbao.config import load_config
+    from nianbao.report import display_path
+
+    config = load_config(Path.cwd())
+    if config is None:
+        raise click.UsageError("不在工作区中：请在含有 nianbao.toml 的文件夹中运行。")
+    engine = existing_engine(config)
+    if engine is None:
+        raise click.UsageError("工作区的归档中还没有数据（运行 build、run 或 import 后会存入）。")
+    rows = list(long_rows(engine))
+    write_long(rows, output)
+    click.echo(f"已导出 {len(rows)} 个数值到 {display_path(output)}。")
+
+
 def register(group: click.Group) -> None:
-    """Add the import commands to the ``nianbao`` group."""
+    """Add the import, audit and archive commands to the ``nianbao`` group."""
     group.add_command(import_cmd)
     group.add_command(audit_cmd)
+    group.add_command(archive_group)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.aggregate import SummaryResult, make_summary
+from nianbao.archive import archive_reports_of, previous_for
 from nianbao.atomic import describe_os_error
 from nianbao.check import check_file, collect, sort_findings
 from nianbao.config import Config, CycleError
@@ -257,6 +258,11 @@ def gather(config: Config, *, progress: Progress | None = None,
         previous = load_previous(config.previous, config.settings)
         say(f"上年数据：{config.previous}（{len(previous.by_code)} 个单位"
             + ("，含汇总" if previous.summary else "") + "）。")
+    else:
+        previous = previous_for(config)  # last year from the archive, when it holds it
+        if previous is not None:
+            say(f"上年数据：{previous.source}（{len(previous.by_name)} 个单位）。")
+    if previous is not None:
         matching = with_previous(matching, roster, previous, config)
     return Gathered(config=config, roster=roster, matching=matching, previous=previous)
 
@@ -361,6 +367,9 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
             progress=(lambda done, total, _o: progress("生成报告", done, total)) if progress
             else None, previous=gathered.previous)
         build_dict = summary.to_dict()
+        note = archive_reports_of(config, reports, "run")
+        if note:
+            say(note)
         failed = summary.count(Status.FAILED) + int(summary.pdf_failed)
         say("报告：" + build_counts_text(build_dict))
         for note in summary.notes:

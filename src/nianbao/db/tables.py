@@ -117,3 +117,30 @@ jobs = Table(
     Column("pid", Integer, nullable=True),
     UniqueConstraint("kind", "started_at"),
 )
+
+# The archive of every unit's values per year (issue 12): filled by build, run and import,
+# read by the cross-year checks and the reviewer indicators.  ``unit`` is the roster code,
+# or ``名称:`` + the folded name for a unit known by name only (an imported report).
+archive_reports = Table(
+    "archive_reports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(240), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("code", String(64), nullable=False, server_default=""),
+    Column("name", String(200), nullable=False),
+    Column("level", String(50), nullable=False, server_default=""),
+    Column("origin", String(16), nullable=False),  # build | run | import
+    Column("source", String(500), nullable=False, server_default=""),  # file name, shown only
+    Column("format", String(16), nullable=False, server_default="gb2021"),  # as published
+    Column("valid", Boolean, nullable=False),  # no error finding when archived
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("unit", "year"),
+)
+
+archive_values = Table(
+    "archive_values", metadata,
+    Column("report_id", Integer, ForeignKey("archive_reports.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("key", String(64), primary_key=True),  # schema key, e.g. t3.r1.total
+    Column("value", String(40), nullable=True),  # decimal text; NULL: could not be read
+)

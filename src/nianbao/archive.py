@@ -1,0 +1,269 @@
+"""The archive: every unit's values per year, in the workspace's database.
+
+``build``, ``run`` and ``import`` store what they read; the cross-year checks
+read last year from here when the archive holds it (no ``--previous`` needed);
+the reviewer indicators (:mod:`nianbao.indicators`) read every year.  The
+database is the workspace's (SQLite in the workspace, or PostgreSQL by
+``database_url``; :mod:`nianbao.db`).  ``nianbao archive export`` writes the
+long table (unit, year, key, value) as CSV or xlsx, and :func:`read_long` reads
+it back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import Engine, delete, insert, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from nianbao.atomic import atomic_write, write_text
+from nianbao.config import CONFIG_NAME, Config, CycleError, load_config
+from nianbao.db import engine_for, upgrade
+from nianbao.db.engine import sqlite_path
+from nianbao.db.tables import archive_reports, archive_values
+from nianbao.model import FileReport, Submission, Value
+from nianbao.previous import PreviousData
+from nianbao.roster import fold_name
+from nianbao.schema import DEFAULT_FORMAT, ValueType
+
+LONG_HEADER = ("unit", "code", "name", "year", "key", "value")
+ORIGINS = ("build", "run", "import")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One unit-year to archive."""
+
+    submission: Submission
+    origin: str  # build | run | import
+    valid: bool
+    format_id: str = "gb2021"
+
+
+def unit_key(sub: Submission) -> str:
+    """The unit's identity in the archive: its code, else its folded name."""
+    return sub.code.strip() or f"名称:{fold_name(sub.agency)}"
+
+
+def open_archive(config: Config) -> Engine:
+    """The workspace's database, migrated to the newest revision."""
+    engine = engine_for(config)
+    upgrade(engine)
+    return engine
+
+
+def _text(value: Value | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _value(text: str | None, key: str | None = None) -> Value | None:
+    """An archived value back as a count (int) or, for an amount key, a Decimal."""
+    if text is None or text == "":
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    cell = DEFAULT_FORMAT.cells.get(key or "")
+    if cell is not None and cell.type is ValueType.AMOUNT:
+        return number
+    return int(number) if number == number.to_integral_value() else number
+
+
+def store(engine: Engine, entries: Iterable[Entry]) -> int:
+    """Archive each entry, replacing what the archive held for that unit and year."""
+    now = dt.datetime.now(dt.UTC)
+    count = 0
+    with engine.begin() as conn:
+        for entry in entries:
+            sub = entry.submission
+            if sub.year is None or not (sub.agency or sub.code):
+                continue
+            unit = unit_key(sub)
+            old = select(archive_reports.c.id).where(archive_reports.c.unit == unit,
+                                                     archive_reports.c.year == sub.year)
+            old_ids = [row.id for row in conn.execute(old)]
+            if old_ids:
+                conn.execute(delete(archive_values).where(
+                    archive_values.c.report_id.in_(old_ids)))
+                conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
+            report_id = conn.execute(insert(archive_reports).values(
+                unit=unit, year=sub.year, code=sub.code, name=sub.agency, level=sub.level,
+                origin=entry.origin, source=sub.source.name if sub.source else "",
+                format=entry.format_id, valid=entry.valid, updated_at=now)).inserted_primary_key
+            assert report_id is not None
+            rows = [{"report_id": report_id[0], "key": key, "value": _text(sub.values.get(key))}
+                    for key in DEFAULT_FORMAT.cells]
+            conn.execute(insert(archive_values), rows)
+            count += 1
+    return count
+
+
+def _has_archive(engine: Engine) -> bool:
+    try:
+        return inspect(engine).has_table(archive_reports.name)
+    except SQLAlchemyError:
+        return False
+
+
+def existing_engine(config: Config) -> Engine | None:
+    """The workspace's database if it exists and holds an archive (never creates one)."""
+    if not config.database_url and not (config.root / "nianbao.sqlite3").is_file():
+        return None
+    engine = engine_for(config)
+    path = sqlite_path(engine)
+    if path is not None and not path.is_file():
+        return None
+    return engine if _has_archive(engine) else None
+
+
+def submissions(engine: Engine, year: int | None = None) -> list[Submission]:
+    """The archived unit-years (of one ``year``, or all), with every value."""
+    query = select(archive_reports)
+    if year is not None:
+        query = query.where(archive_reports.c.year == year)
+    with engine.connect() as conn:
+        reports = list(conn.execute(query.order_by(archive_reports.c.year,
+                                                   archive_reports.c.name)))
+        ids = [r.id for r in reports]
+        values: dict[int, dict[str, Value | None]] = {i: {} for i in ids}
+        if ids:
+            for row in conn.execute(select(archive_values).where(
+                    archive_values.c.report_id.in_(ids))):
+                values[row.report_id][row.key] = _value(row.value, row.key)
+    return [Submission(agency=r.name, code=r.code, year=r.year, level=r.level,
+                       values=values[r.id], source=Path(r.source) if r.source else None)
+            for r in reports]
+
+
+def previous_data(engine: Engine, year: int) -> PreviousData | None:
+    """Last year's archived values as the cross-year checks take them (None: none held)."""
+    subs = submissions(engine, year)
+    if not subs:
+        return None
+    return PreviousData(
+        source=Path(f"归档数据（{year}年）"),
+        by_code={s.code: s for s in subs if s.code},
+        by_name={fold_name(s.agency): s for s in subs if s.agency})
+
+
+def archive_reports_of(config: Config, reports: Iterable[FileReport], origin: str) -> str:
+    """Store the reports that were read (valid or not) in the workspace's archive."""
+    return archive_read(config, ((r.submission, r.valid) for r in reports
+                                 if r.submission is not None), origin)
+
+
+def archive_read(config: Config, read: Iterable[tuple[Submission, bool]], origin: str) -> str:
+    """Store (submission, valid) pairs in the workspace's archive.
+
+    Returns a line for the user; a database that cannot be reached is said, not raised:
+    the archive must never stop a build.
+    """
+    entries = [Entry(submission=sub, origin=origin, valid=valid) for sub, valid in read]
+    if not entries:
+        return ""
+    try:
+        count = store(open_archive(config), entries)
+    except SQLAlchemyError as exc:
+        return f"注意：归档数据库无法写入（{type(exc).__name__}），本次数据未存入归档。"
+    return f"已存入归档：{count} 个单位的数据。"
+
+
+def previous_for(config: Config) -> PreviousData | None:
+    """Last year (the workspace's year − 1) from the archive, if it holds it.
+
+    The workspace's own archive first; with SQLite, also the archive of last year's
+    workspace beside it (``/srv/nianbao/2024`` for ``/srv/nianbao/2025``), so a new
+    year's workspace finds last year without ``previous`` in nianbao.toml.
+    """
+    for candidate in (config, *_sibling_workspaces(config)):
+        try:
+            engine = existing_engine(candidate)
+            found = None if engine is None else previous_data(engine, config.year - 1)
+        except SQLAlchemyError:
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def _sibling_workspaces(config: Config) -> Iterator[Config]:
+    if config.database_url:
+        return  # one shared database already holds every year
+    parent = config.root.parent
+    try:
+        folders = sorted(p for p in parent.iterdir() if p.is_dir() and p != config.root)
+    except OSError:
+        return
+    for folder in folders:
+        if (folder / CONFIG_NAME).is_file():
+            try:
+                other = load_config(folder / CONFIG_NAME)
+            except CycleError:
+                continue
+            if other is not None and other.year == config.year - 1:
+                yield other
+
+
+# ------------------------------------------------------------------ the long table
+
+def long_rows(engine: Engine) -> Iterator[tuple[str, str, str, int, str, str]]:
+    """(unit, code, name, year, key, value) for every archived value ('' for unreadable)."""
+    query = (select(archive_reports.c.unit, archive_reports.c.code, archive_reports.c.name,
+                    archive_reports.c.year, archive_values.c.key, archive_values.c.value)
+             .join(archive_values, archive_values.c.report_id == archive_reports.c.id)
+             .order_by(archive_reports.c.year, archive_reports.c.unit, archive_values.c.key))
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            yield row.unit, row.code, row.name, row.year, row.key, row.value or ""
+
+
+def write_long(rows: Iterable[Sequence[object]], path: Path) -> Path:
+    """The long table as .csv (UTF-8 with BOM, opens in Excel) or .xlsx."""
+    if path.suffix.lower() == ".xlsx":
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("归档数据")
+        ws.append(list(LONG_HEADER))
+        for unit, code, name, year, key, value in rows:
+            number = _value(str(value)) if value != "" else None
+            ws.append([unit, code, name, year, key,
+                       float(number) if isinstance(number, Decimal) else number])
+        with atomic_write(path) as tmp:
+            wb.save(tmp)
+        return path
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LONG_HEADER)
+    writer.writerows(rows)
+    write_text(path, "\ufeff" + buffer.getvalue())
+    return path
+
+
+def read_long(path: Path) -> list[tuple[str, str, str, int, str, str]]:
+    """A long table written by :func:`write_long`, back as rows of text."""
+    if path.suffix.lower() == ".xlsx":
+        wb = load_workbook(path, read_only=True)
+        ws = wb.worksheets[0]
+        raw = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        wb.close()
+    else:
+        raw = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
+    out = []
+    for unit, code, name, year, key, value in raw[1:]:
+        out.append((str(unit), str(code), str(name), int(year), str(key), _number_text(value)))
+    return out
+
+
+def _number_text(value: object) -> str:
+    if value in ("", None):
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(Decimal(repr(value)))
+    return str(value)

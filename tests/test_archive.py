@@ -1,0 +1,127 @@
+"""The archive: filled by build, run and import; read by the cross-year checks; exported long."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cyclekit import county_rows, submission, write_form, write_roster_xlsx
+
+from nianbao.archive import (
+    Entry,
+    long_rows,
+    previous_data,
+    read_long,
+    store,
+    submissions,
+    write_long,
+)
+from nianbao.build import render_report
+from nianbao.cli import main
+from nianbao.db import make_engine, upgrade
+from nianbao.schema import GB2021
+
+ROWS = county_rows()[:3]
+
+
+def _init(root: Path, year: int, runner: CliRunner) -> Path:
+    roster = write_roster_xlsx(root.parent / f"名单{year}.xlsx", ROWS)
+    result = runner.invoke(main, ["init", str(root), "--year", str(year), "--roster", str(roster)])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _in(folder: Path, runner: CliRunner, args: list[str]) -> object:
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        return runner.invoke(main, args)
+    finally:
+        os.chdir(cwd)
+
+
+def _carryover_mismatch(last_year_sub, this_year: int):  # type: ignore[no-untyped-def]
+    """This year's submission of the same unit whose 上年结转 differs from last year's 结转."""
+    sub = submission(ROWS[0], seed=7, year=this_year)
+    return sub, {"t3.r2.natural": int(last_year_sub.values["t3.r4.natural"]) + 3}
+
+
+def test_archive_build_then_next_years_workspace_finds_last_year(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws24 = _init(tmp_path / "2024", 2024, runner)
+    ws25 = _init(tmp_path / "2025", 2025, runner)
+    last = submission(ROWS[0], seed=3, year=2024)
+    write_form(ws24 / "inputs" / "教育局.xlsx", last)
+
+    built = _in(ws24, runner, ["build"])
+
+    assert built.exit_code == 0, built.output  # type: ignore[attr-defined]
+    sub, edits = _carryover_mismatch(last, 2025)
+    write_form(ws25 / "inputs" / "教育局.xlsx", sub, edits=edits)
+    checked = _in(ws25, runner, ["check", "inputs"])
+    assert "xyear-carryover" in checked.output  # type: ignore[attr-defined]
+    assert 'previous = ""' in (ws25 / "nianbao.toml").read_text("utf-8")  # none configured
+    assert "2024" in checked.output  # type: ignore[attr-defined]
+
+
+def test_archive_import_gives_a_first_year_workspace_its_last_year(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = _init(tmp_path / "2025", 2025, runner)
+    last = submission(ROWS[0], seed=5, year=2024)
+    reports = tmp_path / "去年报告"
+    reports.mkdir()
+    render_report(last, reports / "教育局2024年报.docx")
+
+    imported = _in(ws, runner, ["import", str(reports), "-o", "导入"])
+
+    assert imported.exit_code == 0, imported.output  # type: ignore[attr-defined]
+    assert "已存入归档：1 个单位" in imported.output  # type: ignore[attr-defined]
+    sub, edits = _carryover_mismatch(last, 2025)
+    write_form(ws / "inputs" / "教育局.xlsx", sub, edits=edits)
+    ran = _in(ws, runner, ["run", "--quiet", "--skip-build"])
+    assert ran.exit_code in (0, 1)  # type: ignore[attr-defined]
+    status = (ws / "outputs" / "status.html").read_text("utf-8")
+    assert "xyear-carryover" in status
+    log = next((ws / "outputs" / "logs").glob("run-*.log")).read_text("utf-8")
+    assert "归档数据（2024年）" in log
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_archive_export_round_trips(tmp_path: Path, db_url: str, suffix: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    subs = [submission(row, seed=i, year=2024) for i, row in enumerate(ROWS)]
+    subs.append(submission(ROWS[0], seed=9, year=2023))
+    store(engine, [Entry(submission=s, origin="import", valid=True) for s in subs])
+    store(engine, [Entry(submission=subs[0], origin="build", valid=True)])  # replaces, not adds
+
+    path = write_long(list(long_rows(engine)), tmp_path / f"归档{suffix}")
+
+    back = read_long(path)
+    assert back == list(long_rows(engine))
+    assert len(back) == len(subs) * len(GB2021.cells)
+    got = {(s.code, s.year): s for s in submissions(engine)}
+    for sub in subs:
+        values = got[(sub.code, sub.year)].values
+        assert all(values[k] == sub.values[k] for k in GB2021.cells)
+    last = previous_data(engine, 2024)
+    assert last is not None and set(last.by_code) == {r.code for r in ROWS}
+    assert previous_data(engine, 2022) is None
+    engine.dispose()
+
+
+def test_archive_export_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = _init(tmp_path / "2024", 2024, runner)
+    write_form(ws / "inputs" / "a.xlsx", submission(ROWS[1], seed=2, year=2024))
+    assert _in(ws, runner, ["build"]).exit_code == 0  # type: ignore[attr-defined]
+
+    result = _in(ws, runner, ["archive", "export", "-o", "归档.xlsx"])
+
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    rows = read_long(ws / "归档.xlsx")
+    assert {(r[1], r[3]) for r in rows} == {(ROWS[1].code, 2024)}
+    outside = runner.invoke(main, ["archive", "export"])
+    assert outside.exit_code == 2
