@@ -29,12 +29,22 @@ class CliError(click.ClickException):
         click.echo(self.message, err=True)
 
 
+def console_safe() -> None:
+    """A GBK (cp936) Windows console or pipe cannot show every character: replace, never crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding not in ("utf8", "utf8sig"):
+            reconfigure(errors="replace")
+
+
 class NianbaoGroup(click.Group):
     """Turns the library's "could not run" errors into one message and exit code 3,
     and shows usage errors in Chinese (exit code 2)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        console_safe()
         try:
             return super().main(*args, **kwargs)
         except click.UsageError as exc:
@@ -309,9 +319,11 @@ def template_check_cmd(path: Path) -> None:
     click.echo("模板检查通过。")
 
 from nianbao.cli_cycle import register as _register_cycle  # noqa: E402
+from nianbao.cli_serve import register as _register_serve  # noqa: E402
 
 _register_cycle(main)
 
 from nianbao.cli_import import register as _register_import  # noqa: E402
 
 _register_import(main)
+_register_serve(main)

@@ -122,6 +122,10 @@ KINDS: tuple[Kind, ...] = (
     _k("file-corrupt:detail", E, Stage.FILE,
        "文件已损坏，无法读取（{detail}）。请用 Excel 或 WPS 打开后重新保存再报送。",
        "用 Excel 或 WPS 打开后重新保存再报送。"),
+    _k("file-too-complex", E, Stage.FILE,
+       "文件无法处理：{reason}。请确认上传的是本单位的年报填报表（不要包含大量工作表、图片或其他内容），"
+       "用 Excel 或 WPS 重新保存后再上传。", "确认上传的是填报表本身，重新保存后再上传。",
+       summary="网上报送的文件处理超时或占用内存过多（疑似压缩炸弹或误传的大文件）"),
     _k("file-empty", E, Stage.FILE, "文件为空（0 字节），可能在传输中损坏，请重新报送。", "重新报送文件。",
        summary="文件为 0 字节"),
     _k("file-encrypted", E, Stage.FILE,

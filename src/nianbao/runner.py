@@ -282,6 +282,15 @@ def board_for(gathered: Gathered, *, html: bool | None = None,
                       dates=config.dates)
 
 
+def output_links(gathered: Gathered) -> dict[str, str]:
+    """Each unit's 网上报送 link for the feedback texts, when ``base_url`` is configured."""
+    if not gathered.config.base_url:
+        return {}
+    from nianbao.web.links import links_for_outputs
+
+    return links_for_outputs(gathered.config, gathered.roster)
+
+
 def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None = None,
               render: bool = True) -> SummaryResult:
     """The 汇总 of the configured (or given) scope, rendered through the Word template."""
@@ -375,7 +384,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
         for note in summary.notes:
             say(note, "注意")
     board = board_for(gathered, html=options.html, drafts=options.drafts)
-    write_status_outputs(board, config.outputs, base=config.root)
+    write_status_outputs(board, config.outputs, base=config.root, links=output_links(gathered))
     say(board.totals_line())
     for status in board.units:
         if not status.state.done:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -192,8 +192,16 @@ def write_status_html(board: Board, path: Path, base: Path | None = None) -> Pat
 
 # --------------------------------------------------------------- feedback, 催报
 
-def feedback_text(status: UnitStatus, year: int | None = None) -> str:
-    """What to tell one unit, in plain Chinese, ready to paste into email or WeChat."""
+def feedback_text(status: UnitStatus, year: int | None = None, link: str = "") -> str:
+    """What to tell one unit, in plain Chinese, ready to paste into email or WeChat.
+
+    ``link``: the unit's own 网上报送 link (``nianbao serve``), added at the end.
+    """
+    text = _feedback_body(status, year)
+    return text + (f"网上报送链接（本单位专用，请勿转发）：{link}\n" if link else "")
+
+
+def _feedback_body(status: UnitStatus, year: int | None) -> str:
     name = status.unit.name
     what = f"{year}年度政府信息公开工作年度报告填报表" if year else "政府信息公开工作年度报告填报表"
     report = status.report
@@ -235,17 +243,19 @@ def feedback_name(status: UnitStatus) -> str:
     return safe_name(f"{status.unit.code}_{status.unit.name}", ".txt")
 
 
-def write_feedback(board: Board, folder: Path) -> list[Path]:
+def write_feedback(board: Board, folder: Path,
+                   links: Mapping[str, str] | None = None) -> list[Path]:
     """One feedback text per unit in ``folder`` (every unit, so the folder is never stale)."""
     written = []
     for status in board.units:
         path = folder / feedback_name(status)
-        write_text(path, feedback_text(status, board.year))
+        write_text(path, feedback_text(status, board.year, (links or {}).get(status.unit.code, "")))
         written.append(path)
     return written
 
 
-def reminder_text(board: Board, today: dt.date | None = None) -> str:
+def reminder_text(board: Board, today: dt.date | None = None,
+                  links: Mapping[str, str] | None = None) -> str:
     """催报名单: the units that have not reported (or sent back a blank form), with contacts."""
     today = today or board.made.date()
     missing = tuple(s for s in board.units if s.state in (State.MISSING, State.BLANK))
@@ -265,6 +275,8 @@ def reminder_text(board: Board, today: dt.date | None = None) -> str:
         contact = "，".join(x for x in (s.unit.contact, s.unit.phone) if x)
         blank = "【交回的是空表】" if s.state is State.BLANK else ""
         lines.append(f"{i}. {s.unit.code} {s.unit.name}{blank}" + (f"（{contact}）" if contact else ""))
+        if links and s.unit.code in links:
+            lines.append(f"   网上报送链接：{links[s.unit.code]}")
     when = (f"于 {deadline.month}月{deadline.day}日前" if deadline and deadline >= today
             else "尽快")
     lines += ["", "通知参考文字：",
@@ -273,13 +285,17 @@ def reminder_text(board: Board, today: dt.date | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_status_outputs(board: Board, outputs: Path, base: Path | None = None) -> dict[str, Path]:
-    """status.xlsx, status.html, feedback/*.txt and 催报名单.txt under ``outputs``."""
+def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
+                         links: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """status.xlsx, status.html, feedback/*.txt and 催报名单.txt under ``outputs``.
+
+    ``links``: unit code -> its 网上报送 link, added to the feedback texts and 催报名单.
+    """
     paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base),
              "html": write_status_html(board, outputs / "status.html", base)}
-    write_feedback(board, outputs / FEEDBACK_FOLDER)
+    write_feedback(board, outputs / FEEDBACK_FOLDER, links)
     paths["feedback"] = outputs / FEEDBACK_FOLDER
     reminder = outputs / REMINDER_FILE
-    write_text(reminder, reminder_text(board))
+    write_text(reminder, reminder_text(board, links=links))
     paths["reminder"] = reminder
     return paths
