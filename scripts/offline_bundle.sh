@@ -20,14 +20,18 @@ rm -rf "$out" && mkdir -p "$out/wheels"
 wheel=$(ls "$out"/wheels/nianbao-*.whl)
 for version in $versions; do
   for platform in linux win; do
+    # pip evaluates environment markers for the machine it runs on, not the target: the
+    # Windows-only dependencies (click needs colorama there) are named explicitly.
     if [ "$platform" = linux ]; then
       tags=(--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
+      extra=()
     else
       tags=(--platform win_amd64)
+      extra=(colorama tzdata)
     fi
     echo "Python $version, $platform ..."
     "$python" -m pip download --quiet --only-binary=:all: --implementation cp \
-      --python-version "$version" "${tags[@]}" --dest "$out/wheels" "$wheel"
+      --python-version "$version" "${tags[@]}" --dest "$out/wheels" "$wheel" "${extra[@]}"
   done
 done
 cat > "$out/install.sh" <<'SH'

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from nianbao.cli_cycle import _config, _edge, workspace_option
+from nianbao.cli_cycle import _config, edge, workspace_option
 
 
 @click.command("serve")
@@ -39,7 +39,7 @@ def serve_cmd(workspace: Path | None, host: str, port: int, workers: int, max_up
     from nianbao.web.links import open_database
 
     config = _config(workspace)
-    with _edge():
+    with edge():
         open_database(config).dispose()  # migrate once before the workers start
     os.environ[ENV_WORKSPACE] = str(config.path or config.root)
     os.environ[ENV_MAX_MB] = str(max_upload_mb)
@@ -71,7 +71,7 @@ def links_cmd(workspace: Path | None, rotate_code: str | None, output: Path | No
     from nianbao.web.links import open_database, rotate, unit_links, write_links_xlsx
 
     config = _config(workspace)
-    with _edge():
+    with edge():
         engine = open_database(config)
         try:
             if rotate_code is not None:
