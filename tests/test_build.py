@@ -263,7 +263,9 @@ def test_build_pdf_holds_the_numbers(tmp_path, make_submission, make_workbook) -
     assert "已是最新跳过 1 个" in again.notes[-1]
 
 
-def test_build_compiles_the_template_once_per_run(folder, tmp_path, monkeypatch) -> None:
+def test_build_compiles_the_template_once_per_worker(folder, tmp_path, monkeypatch) -> None:
+    """Once in the main process (a broken template fails before any worker starts), then
+    once per worker in its initializer: no per-document compile, no reliance on fork."""
     from nianbao import engine
 
     calls = tmp_path / "loads.txt"
@@ -276,10 +278,39 @@ def test_build_compiles_the_template_once_per_run(folder, tmp_path, monkeypatch)
 
     monkeypatch.setattr(engine.Template, "load", classmethod(counting))
 
-    summary = build_all([folder], tmp_path / "out", jobs=2)
+    summary = build_all([folder], tmp_path / "out", jobs=2, start_method="fork")
 
     assert summary.count(Status.BUILT) == 4
-    assert calls.read_text() == "x"
+    assert calls.read_text() == "xxx"
+
+
+def test_build_with_spawned_workers_matches_a_single_process_build(folder, tmp_path) -> None:
+    """The Windows start method: workers share nothing with the main process."""
+    one = build_all([folder], tmp_path / "one", jobs=1)
+    spawned = build_all([folder], tmp_path / "spawn", jobs=2, start_method="spawn")
+
+    assert spawned.count(Status.BUILT) == one.count(Status.BUILT) == 4
+    names = sorted(p.name for p in (tmp_path / "one").glob("*.docx"))
+    assert names == sorted(p.name for p in (tmp_path / "spawn").glob("*.docx"))
+    for name in names:
+        assert (_document_text(tmp_path / "one" / name)
+                == _document_text(tmp_path / "spawn" / name))
+
+
+def test_build_stalled_workers_are_killed_and_their_jobs_fail(folder, tmp_path) -> None:
+    summary = build_all([folder], tmp_path / "out", jobs=2, stall_seconds=0.001)
+
+    stalled = [o for o in summary.outcomes if o.status == Status.FAILED]
+    assert stalled and all(o.reasons[0].code == "render-failed" for o in stalled)
+    assert "没有任何进展" in stalled[0].reasons[0].message
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert sorted(o.file for o in summary.outcomes) == sorted(files)  # every job answered once
+
+
+def _document_text(path):
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(str(path)).paragraphs)
 
 
 def test_build_identical_copies_one_report(tmp_path, make_submission, make_workbook) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +32,9 @@ from nianbao.errors import OutputError
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.naming import output_path
+from nianbao.pool import STALL_SECONDS
 from nianbao.previous import PreviousData, with_cross_year
+from nianbao.safetext import path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 MANIFEST = ".nianbao-manifest.json"
@@ -300,6 +301,11 @@ def _process(job: _Job) -> Outcome:
                    **base)  # type: ignore[arg-type]
 
 
+def _stalled(job: _Job, seconds: float) -> Outcome:
+    return Outcome(file=job.file, status=Status.FAILED,
+                   reasons=(finding("render-failed:stalled", seconds=round(seconds)),))
+
+
 def _staging(out_dir: Path, source: Path, input_hash: str, suffix: str) -> Path:
     """A temporary name unique to this input file (identical copies included) and process."""
     where = hashlib.sha256(str(source.resolve()).encode("utf-8")).hexdigest()[:12]
@@ -317,8 +323,14 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
               template: Path | None = None, jobs: int | None = None, force: bool = False,
               drafts: bool = False, html: bool = False, pdf: bool = False,
               settings: Settings = DEFAULT_SETTINGS, progress: Progress | None = None,
-              previous: PreviousData | None = None) -> BuildSummary:
+              previous: PreviousData | None = None, start_method: str | None = None,
+              stall_seconds: float = STALL_SECONDS) -> BuildSummary:
     """Build every agency's report from workbooks (paths or folders) or ready FileReports.
+
+    ``start_method`` (``fork``/``spawn``/``forkserver``; default: the
+    platform's, or ``NIANBAO_START_METHOD``) starts the worker processes; when no
+    worker finishes a job for ``stall_seconds`` they are killed and the jobs not
+    done fail (:mod:`nianbao.pool`).
 
     ``previous`` (last year's data) adds the cross-year checks to workbooks read
     here; ready FileReports are expected to carry them already.
@@ -365,33 +377,63 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
             if progress:
                 progress(i, len(job_list), outcome)
 
-    # The compiled template is shared: forked workers inherit it (compiled once per
-    # run); where fork is unavailable each worker compiles it once in its initializer.
     _WORKER.update(renderer=main_renderer, settings=settings, previous=previous)
-    if workers == 1:
-        collect_outcomes(map(_process, job_list))
-    else:
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if fork else "spawn")
-        chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
-        init: tuple[Callable[..., None] | None, tuple[object, ...]] = (
-            (None, ()) if fork else (_init_worker, (template, settings, previous)))
-        with ctx.Pool(workers, initializer=init[0], initargs=init[1]) as pool:
-            collect_outcomes(pool.imap_unordered(_process, job_list, chunk))
+    try:
+        if workers == 1:
+            collect_outcomes(map(_process, job_list))
+        else:  # each worker compiles the template once, in its initializer (any start method)
+            from nianbao.pool import run_jobs
+
+            chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
+            done = run_jobs(_process, job_list, workers=workers, setup=_init_worker,
+                            setup_args=(template, settings, previous), chunk=chunk,
+                            method=start_method, stall_seconds=stall_seconds)
+            collect_outcomes(outcome or _stalled(job, stall_seconds) for job, outcome in done)
+    except BaseException:  # interrupted (Ctrl+C, SIGTERM) or failed: no staged file is left
+        for outcome in outcomes:
+            for staged in outcome.staged:
+                staged.unlink(missing_ok=True)
+        clean_leftovers(out_dir)  # what the killed workers were writing
+        raise
     summary.outcomes = [_place(o) for o in _settle_duplicates(outcomes)]
-    _update_manifest(out_dir, manifest, summary.outcomes, build_key,
-                     {k: v for k, v in options.items() if k != "template"})
+    failure: OSError | None = None
+    try:
+        _update_manifest(out_dir, manifest, summary.outcomes, build_key,
+                         {k: v for k, v in options.items() if k != "template"})
+    except OSError as exc:  # the old manifest stays: those reports are rebuilt next time
+        failure = exc
+        summary.notes.append(f"生成记录（{MANIFEST}）未能更新（{describe_os_error(exc)}），"
+                             "下次运行会重新生成这些报告。")
     summary.timings["wall"] = time.perf_counter() - t_start
-    if pdf:
+    if pdf and failure is None:
         from nianbao.pdf import convert_outcomes
 
         t_pdf = time.perf_counter()
         convert_outcomes(summary, workers, force=force)
         summary.timings["pdf"] = time.perf_counter() - t_pdf
-    write_text(out_dir / SUMMARY_TXT, summary.to_text())
-    write_text(out_dir / SUMMARY_JSON,
-               json.dumps(summary.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    _write_summary(summary, failure)
     return summary
+
+
+def _write_summary(summary: BuildSummary, failure: OSError | None) -> None:
+    """生成情况.txt and build-summary.json; a write failure (full disk) is an OutputError.
+
+    The text is small and written first, so on a nearly full disk it is the
+    file most likely to say what was done.
+    """
+    out_dir = summary.out_dir
+    try:
+        write_text(out_dir / SUMMARY_TXT, summary.to_text())
+        write_text(out_dir / SUMMARY_JSON,
+                   json.dumps(summary.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    except OSError as exc:
+        failure = failure or exc
+    if failure is not None:
+        done = summary.count(Status.BUILT) + summary.count(Status.DRAFT)
+        raise OutputError(
+            f"输出目录 {path_text(out_dir)} 无法写入（{describe_os_error(failure)}）。"
+            f"本次已完整生成 {done} 份报告，未完成的没有留下半个文件；"
+            f"详见 {SUMMARY_TXT}（如也未能写入，请先腾出空间）。腾出空间后重新运行即可继续。")
 
 
 def _place(outcome: Outcome) -> Outcome:

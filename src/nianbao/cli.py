@@ -1,10 +1,11 @@
 """The ``nianbao`` command: a thin layer over the library.
 
-退出码：0 没有错误；1 数据有错误；2 命令用法错误；3 无法运行（如模板或输出目录不可用）。
+Exit codes: one table, :mod:`nianbao.exitcodes`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import click
 
 from nianbao import __version__
+from nianbao.exitcodes import Exit, help_text
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_TOOL = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_TOOL = Exit.OK, Exit.FINDINGS, Exit.USAGE, Exit.TOOL
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -34,29 +36,41 @@ def console_safe() -> None:
     for stream in (sys.stdout, sys.stderr):
         encoding = (getattr(stream, "encoding", "") or "").lower().replace("-", "")
         reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None and encoding not in ("utf8", "utf8sig"):
-            reconfigure(errors="replace")
+        if reconfigure is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            # a stray surrogate (undecodable file-name bytes) never crashes a UTF-8 stream
+            reconfigure(errors="backslashreplace" if encoding in ("utf8", "utf8sig") else "replace")
 
 
 class NianbaoGroup(click.Group):
-    """Turns the library's "could not run" errors into one message and exit code 3,
-    and shows usage errors in Chinese (exit code 2)."""
+    """Where every command ends: each exception becomes one Chinese line and the exit code
+    of :mod:`nianbao.exitcodes` (the one table); SIGINT/SIGTERM end cleanly (130/143)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        from nianbao.exitcodes import ExitWith, Interrupted, exit_for, interruptible
+
         kwargs["standalone_mode"] = False
         console_safe()
         try:
-            return super().main(*args, **kwargs)
+            with interruptible():
+                return super().main(*args, **kwargs)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "nianbao"
             click.echo(f"用法错误：{exc.format_message()}\n查看用法：{command} --help", err=True)
-            sys.exit(EXIT_USAGE)
+            sys.exit(Exit.USAGE)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("已取消。", err=True)
-            sys.exit(EXIT_FINDINGS)
+            sys.exit(Exit.INTERRUPTED)
+        except (Interrupted, ExitWith) as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(exc.code)
+        except Exception as exc:  # noqa: BLE001 - the last edge: one line, never a traceback
+            click.echo(_unexpected(exc), err=True)
+            sys.exit(exit_for(exc))
 
     def invoke(self, ctx: click.Context) -> object:
         from nianbao.errors import NianbaoError
@@ -67,18 +81,23 @@ class NianbaoGroup(click.Group):
             raise CliError(f"错误：{exc}") from exc
 
 
-@click.group(cls=NianbaoGroup, context_settings=CONTEXT)
+def _unexpected(exc: BaseException) -> str:
+    from nianbao.atomic import describe_os_error
+    from nianbao.safetext import clean
+
+    if isinstance(exc, OSError):
+        where = f" {clean(str(exc.filename), 0)}" if exc.filename else ""
+        return f"错误：无法读写{where}：{describe_os_error(exc)}。"
+    if isinstance(exc, MemoryError):
+        return "错误：内存不足，无法完成。请关闭其他程序，或用 -j 1 减少并行进程后重试。"
+    return (f"错误：nianbao 内部错误（{type(exc).__name__}：{clean(str(exc))}）。"
+            "请把这条信息和所用命令告诉维护人员。")
+
+
+@click.group(cls=NianbaoGroup, context_settings=CONTEXT, epilog=help_text())
 @click.version_option(__version__, "-V", "--version", message="nianbao %(version)s")
 def main() -> None:
-    """政府信息公开工作年度报告：下发填报表、校验报送数据、批量生成报告。
-
-    \b
-    退出码：
-      0  没有发现错误
-      1  数据有错误（或有单位未通过校验）
-      2  命令用法错误
-      3  无法运行（模板、输出目录等不可用）
-    """
+    """政府信息公开工作年度报告：下发填报表、校验报送数据、批量生成报告。"""
 
 
 def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[object, object]:
@@ -247,7 +266,7 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
                                else Path("inputs")]
     if not inputs and not sources[0].is_dir():
         raise click.UsageError("没有指定填报表，且当前目录下没有 inputs/ 文件夹。")
-    from nianbao.build import STATUS_ZH, Outcome
+    from nianbao.build import STATUS_ZH, Outcome, Status
     from nianbao.cli_cycle import progress_bar
     from nianbao.model import FileReport
 
@@ -288,10 +307,10 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
         click.echo(summary.to_text(), nl=False)
     if not summary.outcomes:
         click.echo("没有找到填报表（.xlsx）。", err=True)
+    if summary.pdf_failed or summary.count(Status.FAILED):
+        sys.exit(EXIT_TOOL)  # a report could not be made or written: not a data problem
     if not summary.ok:
         sys.exit(EXIT_FINDINGS)
-    if summary.pdf_failed:
-        sys.exit(EXIT_TOOL)
 
 
 @main.group("template")

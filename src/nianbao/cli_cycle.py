@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -11,56 +12,35 @@ from typing import TYPE_CHECKING
 
 import click
 
+from nianbao.exitcodes import Exit, ExitWith, exit_for, help_text
+
 if TYPE_CHECKING:
     from nianbao.config import Config
     from nianbao.runner import Progress
 
-EXIT_LOCKED = 4
-RUN_EXIT_CODES = """\b
-退出码：
-  0  所有单位均已报送且通过校验
-  1  有单位未报送、无法读取或数据有误
-  2  命令用法错误（含不在工作区中运行）
-  3  无法运行（名单、配置、模板、输出目录或报告生成出错；详见日志）
-  4  另一个 nianbao 任务正在运行（锁文件 outputs/.nianbao.lock）"""
-
-
-class LockedError(click.ClickException):
-    """Another run holds the workspace lock: exit code 4."""
-
-    exit_code = EXIT_LOCKED
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def _tool_error(message: str) -> click.ClickException:
-    from nianbao.cli import CliError
-
-    return CliError(message)
+RUN_EXIT_CODES = help_text()
 
 
 @contextmanager
 def edge() -> Iterator[None]:
-    """Library exceptions become exits here, and only here."""
-    from nianbao.aggregate import ScopeError
+    """Library exceptions become exits here, with the code from :mod:`nianbao.exitcodes`."""
     from nianbao.config import CycleError
-    from nianbao.runner import LockHeld
+    from nianbao.errors import NianbaoError
 
     try:
         yield
-    except LockHeld as exc:
-        raise LockedError(str(exc)) from exc
-    except ScopeError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except CycleError as exc:
-        raise _tool_error(str(exc)) from exc
-    except OSError as exc:
-        from nianbao.atomic import describe_os_error
-        from nianbao.safetext import path_text
+    except (NianbaoError, OSError) as exc:
+        code = exit_for(exc)
+        if code == Exit.USAGE:
+            raise click.UsageError(str(exc)) from exc
+        if isinstance(exc, OSError):
+            from nianbao.atomic import describe_os_error
+            from nianbao.safetext import path_text
 
-        raise _tool_error(f"无法读写 {path_text(str(exc.filename or ''))}：{describe_os_error(exc)}。") \
-            from exc
+            message = f"无法读写 {path_text(str(exc.filename or ''))}：{describe_os_error(exc)}。"
+        else:
+            message = str(exc) if isinstance(exc, CycleError) else f"错误：{exc}"
+        raise ExitWith(message, code) from exc
 
 
 def workspace_option(f: Callable[..., object]) -> Callable[..., object]:
@@ -266,6 +246,7 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
       nianbao run --quiet        # 定时任务
       nianbao run --json > 结果.json
     """
+    from nianbao.errors import NianbaoError
     from nianbao.runner import RunLog, RunOptions, build_counts_text, run_cycle, run_lock
     from nianbao.status_output import status_text
 
@@ -280,15 +261,20 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
         try:
             with progress_bar(_interactive(quiet, as_json)) as bar:
                 result = run_cycle(config, options, progress=bar, log=log)
-        except Exception as exc:
-            log(f"运行失败：{type(exc).__name__}: {exc}", "错误")
-            log.save()
-            from nianbao.config import CycleError
+        except BaseException as exc:  # noqa: BLE001 - logged, then ended by the one exit table
+            from nianbao.exitcodes import Interrupted
 
-            if isinstance(exc, CycleError | OSError):
-                raise
-            raise _tool_error(f"运行失败（{type(exc).__name__}: {exc}），详见日志 {log.path}") \
-                from exc
+            if isinstance(exc, Interrupted):
+                log(exc.message, "错误")
+            else:
+                log(f"运行失败：{type(exc).__name__}: {exc}", "错误")
+            with contextlib.suppress(OSError):  # a full disk must not hide the real error
+                log.save()
+            if isinstance(exc, Exception | Interrupted) and not isinstance(
+                    exc, NianbaoError | OSError | Interrupted):
+                raise ExitWith(f"运行失败（{type(exc).__name__}: {exc}），详见日志 {log.path}",
+                               exit_for(exc)) from exc
+            raise
         log(f"结束，退出码 {result.exit_code}。")
         log.save()
     if as_json:

@@ -1,0 +1,111 @@
+"""Every way a command ends, and its exit code: the one table (used by the CLI and its --help).
+
+A scheduled job (cron, systemd) reads only the exit code, so each code means one
+thing for every command.  :func:`exit_for` maps any exception that reaches the
+command line to its code; :func:`help_text` is the 退出码 section of ``--help``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import signal
+from collections.abc import Iterator
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    TOOL = 3
+    LOCKED = 4
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl+C
+    TERMINATED = 143  # 128 + SIGTERM: stopped by the system (systemd, kill)
+
+
+MEANING: dict[Exit, str] = {
+    Exit.OK: "没有发现错误（run/status：所有单位均已报送并通过）",
+    Exit.FINDINGS: "数据有误：有文件或单位未通过校验、未报送、无法读取或交回空表",
+    Exit.USAGE: "命令用法错误（含不在工作区中运行）",
+    Exit.TOOL: "无法运行：名单、配置、模板、输出目录（含磁盘已满）或报告生成出错",
+    Exit.LOCKED: "另一个 nianbao 任务正在写同一个输出文件夹（锁文件 .nianbao.lock）",
+    Exit.INTERRUPTED: "被 Ctrl+C 中断（已停止全部子进程、释放锁，未写完的文件已清理）",
+    Exit.TERMINATED: "收到终止信号 SIGTERM 而停止（同上）",
+}
+
+
+class ExitWith(Exception):  # noqa: N818 - an instruction to the CLI, not an error kind
+    """End the command with ``message`` (Chinese, one line) and exit ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """SIGINT or SIGTERM arrived: unwind (locks released, temporary files removed) and stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def code(self) -> Exit:
+        return Exit.TERMINATED if self.signum == signal.SIGTERM else Exit.INTERRUPTED
+
+    @property
+    def message(self) -> str:
+        what = "收到终止信号（SIGTERM）" if self.code is Exit.TERMINATED else "已按 Ctrl+C"
+        return f"已中断：{what}，子进程已停止，锁已释放，未写完的文件已清理。"
+
+
+def exit_for(exc: BaseException) -> Exit:
+    """The exit code of an exception that reached the command line."""
+    from nianbao.aggregate import ScopeError
+    from nianbao.runner import LockHeld
+
+    table: tuple[tuple[type[BaseException], Exit], ...] = (
+        (LockHeld, Exit.LOCKED),
+        (ScopeError, Exit.USAGE),
+        (Interrupted, Exit.INTERRUPTED),  # refined below by the signal
+        (KeyboardInterrupt, Exit.INTERRUPTED),
+        (Exception, Exit.TOOL),  # NianbaoError, OSError, MemoryError, anything unexpected
+    )
+    if isinstance(exc, Interrupted):
+        return exc.code
+    return next((code for kind, code in table if isinstance(exc, kind)), Exit.TOOL)
+
+
+def help_text() -> str:
+    """The 退出码 section of ``--help`` (click keeps ``\\b`` paragraphs as written)."""
+    lines = ["\b", "退出码："] + [f"  {int(code):<3} {text}" for code, text in MEANING.items()]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` in the main thread while inside.
+
+    A plain KeyboardInterrupt would be swallowed by click and multiprocessing in
+    unhelpful ways; one exception type for both signals unwinds every ``with``
+    (the lock, temporary files, the worker pool) and ends in one line.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupted(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    saved = {s: signal.signal(s, raise_interrupted) for s in _SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)

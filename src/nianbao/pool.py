@@ -1,0 +1,111 @@
+"""The build's worker processes: any start method, clean on signals, never hung.
+
+* Nothing depends on ``fork``: each worker sets itself up once in an
+  initializer (the build compiles the template there), so ``spawn`` (Windows,
+  macOS) behaves like ``fork``.  ``NIANBAO_START_METHOD`` chooses one explicitly.
+* Workers ignore SIGINT (a Ctrl+C reaches the whole process group; only the main
+  process reacts) and die quietly on SIGTERM.  Both signals are blocked while
+  the workers start, so a signal in that instant is delivered to the main
+  process afterwards rather than printing a worker's traceback.
+* When the main process stops (an exception, Ctrl+C, SIGTERM) the workers are
+  killed at once; and when no result arrives for ``stall_seconds`` the pool is
+  killed and the jobs not done are returned as stalled, so a run never hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+STALL_SECONDS = 600.0  # no result from any worker for this long: they are stuck
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def start_method() -> str:
+    """``NIANBAO_START_METHOD`` if set (and available), else the platform's default."""
+    wanted = os.environ.get("NIANBAO_START_METHOD", "")
+    if wanted in multiprocessing.get_all_start_methods():
+        return wanted
+    return multiprocessing.get_start_method(allow_none=False)
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _worker_start(setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    if setup is not None:
+        setup(*args)
+
+
+def _kill(pool: Any) -> None:
+    """Kill the pool's workers now (SIGKILL), then let the pool tidy up."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            child.kill()
+    pool.terminate()
+
+
+def run_jobs(work: Callable[[J], R], jobs: Sequence[J], *, workers: int,
+             setup: Callable[..., None] | None = None, setup_args: tuple[Any, ...] = (),
+             method: str | None = None, chunk: int = 1,
+             stall_seconds: float = STALL_SECONDS) -> Iterator[tuple[J, R] | tuple[J, None]]:
+    """``(job, work(job))`` for every job, in completion order, from ``workers`` processes.
+
+    A job whose result never came (the workers stalled and were killed) is
+    yielded as ``(job, None)``, after the others.
+    """
+    ctx = multiprocessing.get_context(method or start_method())
+    with _signals_blocked():
+        pool = ctx.Pool(workers, initializer=_worker_start, initargs=(setup, setup_args))
+    pending = dict(enumerate(jobs))
+    items = list(pending.items())
+    batches = [items[i:i + chunk] for i in range(0, len(items), max(1, chunk))]
+    try:  # batches of one item each for the pool: its iterator then honours a timeout
+        results = pool.imap_unordered(_Batch(work), batches, 1)
+        while pending:
+            try:
+                batch = results.next(timeout=stall_seconds)
+            except StopIteration:
+                break
+            except multiprocessing.TimeoutError:
+                _kill(pool)
+                for job in pending.values():
+                    yield job, None
+                return
+            for index, result in batch:
+                yield pending.pop(index), result
+        pool.close()
+        pool.join()
+    except BaseException:
+        _kill(pool)
+        raise
+
+
+class _Batch:
+    """``work`` applied to each ``(index, job)`` of a batch, answering ``(index, result)``s."""
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        self.work = work
+
+    def __call__(self, batch: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        return [(index, self.work(job)) for index, job in batch]
