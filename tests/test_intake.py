@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from nianbao.check import check_file
 from nianbao.cli import main
-from nianbao.layout import META_SHEET, workbook_layout
+from nianbao.layout import CHECK_SHEET, META_SHEET, workbook_layout
 from nianbao.model import Severity
 from nianbao.schema import GB2021, CellKind, ValueType
 
@@ -33,7 +33,8 @@ def _validations(ws) -> dict[str, object]:
 def test_intake_sheets_metadata_and_header(tmp_path: Path) -> None:
     wb = load_workbook(_form(tmp_path))
 
-    assert wb.sheetnames == [name for _, name in GB2021.sheets] + [META_SHEET]
+    names = [name for _, name in GB2021.sheets]
+    assert wb.sheetnames == [names[0], CHECK_SHEET, *names[1:], META_SHEET]
     assert wb[META_SHEET].sheet_state == "veryHidden"
     meta = {row[0]: row[1] for row in wb[META_SHEET].iter_rows(values_only=True)}
     assert meta["form_version"] == GB2021.form_version and meta["agency_code"] == "D017"

@@ -28,6 +28,7 @@ from nianbao.layout import (
     a1,
     workbook_layout,
 )
+from nianbao.livechecks import add_live_checks
 from nianbao.model import Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FORM_ID, FormatSpec, ValueType
 
@@ -44,6 +45,8 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
+TEXT_WIDTH = 84  # characters: 基本信息 column B, where each text area is one cell
+TEXT_HELP = "每段之间换行（Alt+Enter），可直接粘贴。"
 # Column widths (characters) of the table sheets: label columns, then value columns.
 LABEL_WIDTHS = {1: (26,), 3: (10, 12, 34), 0: ()}
 VALUE_WIDTH = 11
@@ -87,16 +90,20 @@ def guide_lines(spec: FormatSpec = DEFAULT_FORMAT, fee_decimals: int = 4) -> lis
 
 
 def write_intake(path: Path, data: IntakeData, *, spec: FormatSpec = DEFAULT_FORMAT,
-                 fee_decimals: int = 4) -> Path:
-    """Write the intake workbook to ``path`` atomically and return the path."""
-    wb = build_workbook(data, spec=spec, fee_decimals=fee_decimals)
+                 fee_decimals: int = 4, legacy: bool = False) -> Path:
+    """Write the intake workbook to ``path`` atomically and return the path.
+
+    ``legacy=True`` writes the form as issued before issue 10 (no live checks, fixed-height
+    text areas): the tests' corpus of old forms, which must keep reading.
+    """
+    wb = build_workbook(data, spec=spec, fee_decimals=fee_decimals, legacy=legacy)
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
 
 
 def build_workbook(data: IntakeData, *, spec: FormatSpec = DEFAULT_FORMAT,
-                   fee_decimals: int = 4) -> Workbook:
+                   fee_decimals: int = 4, legacy: bool = False) -> Workbook:
     """The intake workbook as an openpyxl object (not saved)."""
     wb = Workbook()
     default = wb.active
@@ -106,14 +113,16 @@ def build_workbook(data: IntakeData, *, spec: FormatSpec = DEFAULT_FORMAT,
     for sheet_id, name in spec.sheets:
         ws = wb.create_sheet(name)
         if sheet_id == "guide":
-            _write_guide(ws, spec, fee_decimals)
+            _write_guide(ws, spec, fee_decimals, legacy)
         elif sheet_id == "info":
-            _write_info(ws, data, spec, banner)
+            _write_info(ws, data, spec, banner, legacy)
         else:
-            _write_table_sheet(ws, sheet_id, data, spec, banner, fee_decimals)
+            _write_table_sheet(ws, sheet_id, data, spec, banner, fee_decimals, legacy)
+    if not legacy:
+        add_live_checks(wb, spec, fee_decimals=fee_decimals)
     _write_meta(wb, data, spec)
     wb.security = WorkbookProtection(lockStructure=True)
-    wb.active = 1
+    wb.active = wb.sheetnames.index(spec.sheet_name("info"))
     return wb
 
 
@@ -129,16 +138,19 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.formatRows = False
 
 
-def _write_guide(ws: Worksheet, spec: FormatSpec, fee_decimals: int) -> None:
+def _write_guide(ws: Worksheet, spec: FormatSpec, fee_decimals: int, legacy: bool) -> None:
     ws.column_dimensions["A"].width = 110
     for i, line in enumerate(guide_lines(spec, fee_decimals), 1):
         cell = ws.cell(row=i, column=1, value=line)
         cell.font = TITLE_FONT if i == 1 else FONT
         cell.alignment = LEFT
+    if not legacy:
+        _print_setup(ws, landscape=False, title_rows="1:1")  # fit to the page's width
     _protect(ws)
 
 
-def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str) -> None:
+def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str,
+                legacy: bool) -> None:
     layout = workbook_layout(spec)
     last = 1 + INFO_VALUE_WIDTH
     ws.merge_cells(start_row=BANNER_ROW, start_column=1, end_row=BANNER_ROW, end_column=last)
@@ -147,8 +159,9 @@ def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str) 
     title = ws.cell(row=TITLE_ROW, column=1, value="基本信息及报告文字部分")
     title.font = TITLE_FONT
     ws.column_dimensions["A"].width = 26
-    for col in range(2, last + 1):
-        ws.column_dimensions[a1(1, col)[:-1]].width = 12
+    for col in range(2, last + 1):  # new forms: one wide column B holds each text area
+        width = 12 if legacy else TEXT_WIDTH if col == 2 else 2
+        ws.column_dimensions[a1(1, col)[:-1]].width = width
     given = {"agency": data.agency, "code": data.code, "year": data.year, "level": data.level,
              "contact": data.contact, "phone": data.phone}
     for info in spec.info_fields:
@@ -173,18 +186,51 @@ def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str) 
             continue
         row = layout.info_rows[section.id]
         _label(ws, row, 1, section.heading)
-        ws.merge_cells(layout.info_range(section.id))
+        if legacy:
+            ws.merge_cells(layout.info_range(section.id))
         text = "\n".join(data.narrative.get(section.id, ()))
         cell = ws.cell(row=row, column=2, value=text or None)
         cell.alignment = TOP_LEFT
         cell.protection = UNLOCKED
-        _style_range(ws, layout.info_range(section.id), INPUT_FILL)
-        ws.row_dimensions[row].height = 220
-        cell.comment = Comment(f"填写报告“{section.heading}”部分的文字，分段处按 Alt+Enter 换行。",
-                               "nianbao")
+        if legacy:
+            _style_range(ws, layout.info_range(section.id), INPUT_FILL)
+            ws.row_dimensions[row].height = 220
+            cell.comment = Comment(f"填写报告“{section.heading}”部分的文字，分段处按 Alt+Enter 换行。",
+                                   "nianbao")
+        else:  # one unmerged cell: a blank row grows as the agency types (Excel, WPS, LibreOffice)
+            _style_range(ws, cell.coordinate, INPUT_FILL)
+            if text:  # no client measures text when opening a file: size a prefilled one
+                ws.row_dimensions[row].height = _text_height(text)
+            cell.comment = Comment(f"填写报告“{section.heading}”部分的文字。{TEXT_HELP}", "nianbao")
+            help_ = DataValidation(allow_blank=True, showInputMessage=True,
+                                   promptTitle=section.heading, prompt=TEXT_HELP)
+            ws.add_data_validation(help_)
+            help_.add(cell.coordinate)
+    if not legacy:
+        _text_counts(ws, spec, last)
     ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
     _print_setup(ws, landscape=False, title_rows="1:2")
     _protect(ws)
+
+
+def _text_height(text: str) -> float:
+    """Points needed to show ``text`` wrapped in column B (a CJK character is two widths)."""
+    per_line = TEXT_WIDTH // 2 - 6
+    lines = sum(max(1, -(-len(para) // per_line)) for para in text.split("\n"))
+    return min(409.0, 14.0 * lines + 6)  # 409 points: the largest row height Excel allows
+
+
+def _text_counts(ws: Worksheet, spec: FormatSpec, last: int) -> None:
+    """A line under the text areas: the instruction and each area's character count."""
+    layout = workbook_layout(spec)
+    sections = [s for s in spec.sections if s.narrative]
+    row = max(layout.info_rows[s.id] for s in sections) + 1
+    counts = "&\"；\"&".join(f'"{s.heading} "&LEN({layout.info_cell(s.id)})&" 字"'
+                               for s in sections)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+    cell = ws.cell(row=row, column=1, value=f'="{TEXT_HELP}已填字数："&{counts}')
+    cell.font, cell.alignment = FONT, LEFT
+    ws.row_dimensions[row].height = 30
 
 
 def _label(ws: Worksheet, row: int, col: int, text: str) -> None:
@@ -205,7 +251,7 @@ def _style_range(ws: Worksheet, ref: str, fill: PatternFill) -> None:
 
 
 def _write_table_sheet(ws: Worksheet, sheet_id: str, data: IntakeData, spec: FormatSpec,
-                       banner: str, fee_decimals: int) -> None:
+                       banner: str, fee_decimals: int, legacy: bool) -> None:
     layout = workbook_layout(spec)
     placed = layout.grids[sheet_id]
     grid = placed.grid
@@ -259,6 +305,8 @@ def _write_table_sheet(ws: Worksheet, sheet_id: str, data: IntakeData, spec: For
     else:
         ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
     _print_setup(ws, landscape=sheet_id != "t2", title_rows=f"1:{max(header_bottom, 2)}")
+    if sheet_id == "t3" and not legacy:
+        ws.page_setup.fitToHeight = 1  # 表三 on one landscape page
     _protect(ws)
 
 

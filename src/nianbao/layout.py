@@ -170,6 +170,9 @@ META_SHEET = "_meta"
 REGISTER_HEADER_ROW = 2  # register sheets: a note in row 1, the header in row 2
 REGISTER_LIST_COLUMN = 4  # _meta: the registers' dropdown lists start in column D
 META_KEYS = ("form_id", "form_version", "format", "year", "agency_code", "agency_name")
+CHECK_SHEET = "校验结果"  # the live checks' summary sheet, right after 填报说明
+CHECK_VERDICT_ROW = 2  # 校验结果: "可以报送" / "还有 N 处需要修改"
+CHECK_FIRST_ROW = 4  # 校验结果: the first rule (row 3 holds the headers)
 
 
 def a1(row: int, col: int) -> str:
@@ -225,6 +228,16 @@ class WorkbookLayout:
         """(sheet name, A1 address) of a value cell."""
         sheet_id, address = self._cell[key]
         return self.spec.sheet_name(sheet_id), address
+
+    def check_row(self, sheet_id: str) -> int:
+        """The locked row of live checks right under a table sheet's grid (1-based)."""
+        placed = self.grids[sheet_id]
+        return placed.top + placed.grid.height
+
+    def check_column(self, sheet_id: str) -> int:
+        """The column of live checks right of a table sheet's grid (1-based)."""
+        placed = self.grids[sheet_id]
+        return placed.left + placed.grid.width
 
     def info_cell(self, field_id: str) -> str:
         return a1(self.info_rows[field_id], 2)
