@@ -181,8 +181,10 @@ def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int,
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）。")
 @click.option("--fee-decimals", type=click.IntRange(0, 6), default=None,
               help="收费金额（万元）允许的小数位数（默认 4）。")
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="为每个有问题的文件写出批注副本（{编码}_{单位}_批注.xlsx）到此目录。")
 def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
-              fee_decimals: int | None) -> None:
+              fee_decimals: int | None, annotate_dir: Path | None) -> None:
     """校验报送的填报表（文件或文件夹），逐条列出问题。
 
     每条问题一行：文件:工作表!单元格: 错误/警告 [规则代码] 说明。
@@ -193,6 +195,7 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
     示例：
       nianbao check inputs/
       nianbao check --year 2025 --json 收到的报表/ > 结果.json
+      nianbao check --annotate 批注/ 收到的报表/
     """
     from nianbao.check import check_paths
     from nianbao.report import to_json, to_text
@@ -214,6 +217,16 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
     if not reports:
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
     click.echo(to_json(reports) if as_json else to_text(reports), nl=False)
+    if annotate_dir is not None:
+        from nianbao.annotate import annotate_all
+        from nianbao.atomic import describe_os_error
+
+        try:
+            annotate_dir.mkdir(parents=True, exist_ok=True)
+            written = annotate_all(reports, annotate_dir)
+        except OSError as exc:
+            raise CliError(f"无法写入 {annotate_dir}：{describe_os_error(exc)}。") from exc
+        click.echo(f"已写出 {len(written)} 份批注副本到 {annotate_dir}。", err=as_json)
     sys.exit(EXIT_OK if all(r.valid for r in reports) else EXIT_FINDINGS)
 
 

@@ -56,7 +56,8 @@ class LiveCheck:
     ``sheet_id``/``address``: the cell on a table sheet that shows it (None for a
     check shown only on 校验结果, where ``formula`` uses sheet-qualified refs).
     ``count``: how many places need changing when it fails (default 1).
-    ``counted``: False for a 提示 (a warning) that does not block "可以报送".
+    ``counted``: False when it does not add to "还有 N 处需要修改": a 提示 (a warning,
+    ``red=False``), or a detail another counted check already covers.
     """
 
     kind_id: str
@@ -67,6 +68,7 @@ class LiveCheck:
     address: str = ""
     count: str = ""
     counted: bool = True
+    red: bool = True  # a failure is an error (red), or a 提示 (amber)
     anchor: str = ""  # the key nianbao's finding of this rule names (empty: not cell-bound)
 
     @property
@@ -186,7 +188,7 @@ def _header_checks(p: _Planner) -> Iterator[LiveCheck]:
     allowed = ",".join(f'{level}="{name}"' for name in spec.rule_making_levels)
     yield LiveCheck("rules-authority", "表二“规章”与单位层级",
                     f'=IF(AND(SUM({",".join(p.qref(k) for k in rules)})>0,'
-                    f'IF(OR({allowed}),0,1)=1),"✗ 请核实","{OK}")', rules, counted=False)
+                    f'IF(OR({allowed}),0,1)=1),"✗ 请核实","{OK}")', rules, counted=False, red=False)
 
 
 def _table2_checks(p: _Planner) -> Iterator[LiveCheck]:
@@ -199,7 +201,7 @@ def _table2_checks(p: _Planner) -> Iterator[LiveCheck]:
             f'=IF({p.bad_sum(keys)}>0,"{BAD_INPUT}",IF({p.addr(in_force)}>={p.addr(issued)}-'
             f'{p.addr(repealed)},"{OK}","✗ 少 "&({p.addr(issued)}-{p.addr(repealed)}-'
             f'{p.addr(in_force)})))', keys, "t2", p.right_of(in_force), counted=False,
-            anchor=in_force)
+            red=False, anchor=in_force)
     for table in p.spec.tables:
         if table.sheet != "t2" or table.id == "t2_1":
             continue
@@ -207,7 +209,7 @@ def _table2_checks(p: _Planner) -> Iterator[LiveCheck]:
             cells = tuple(table.key(row.id, c.id) for c in table.columns)
             yield LiveCheck("not-a-number", f"表二“{row.label}”",
                             f'=IF({p.bad_sum(cells)}>0,"{BAD_INPUT}","{OK}")', cells, "t2",
-                            p.right_of(cells[-1]), anchor=cells[-1])
+                            p.right_of(cells[-1]), counted=False, anchor=cells[-1])
 
 
 def _cell_checks(p: _Planner) -> Iterator[LiveCheck]:
@@ -254,7 +256,7 @@ def add_live_checks(wb: Workbook, spec: FormatSpec = DEFAULT_FORMAT, *, fee_deci
         cell.font, cell.border = _FONT, _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.conditional_formatting.add(check.address, FormulaRule(
-            formula=[f'{check.address}<>"{OK}"'], fill=_fill(RED if check.counted else AMBER)))
+            formula=[f'{check.address}<>"{OK}"'], fill=_fill(RED if check.red else AMBER)))
     for sheet_id in p.layout.grids:
         _label_checks(wb[spec.sheet_name(sheet_id)], p, sheet_id)
         _input_formatting(wb[spec.sheet_name(sheet_id)], p, sheet_id)
@@ -324,7 +326,7 @@ def _write_summary(wb: Workbook, spec: FormatSpec, checks: list[LiveCheck]) -> N
         shown = (f"={quoted(spec.sheet_name(check.sheet_id), check.address)}"
                  if check.sheet_id else check.formula)
         todo_cell: str | int = f'=IF({result}="{OK}",0,{check.count or 1})' if check.counted else 0
-        problem = check.problem + ("" if check.counted else "（提示，不影响报送）")
+        problem = check.problem + ("" if check.red else "（提示，不影响报送）")
         values: tuple[object, ...] = (i + 1, check.where, problem, shown, todo_cell,
                                       kinds.kind(check.kind_id).hint)
         for col, value in enumerate(values, 1):
@@ -333,7 +335,7 @@ def _write_summary(wb: Workbook, spec: FormatSpec, checks: list[LiveCheck]) -> N
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.row_dimensions[row].height = 30  # two lines: no client grows rows for formulas
         ws.conditional_formatting.add(result, FormulaRule(
-            formula=[f'{result}<>"{OK}"'], fill=_fill(RED if check.counted else AMBER)))
+            formula=[f'{result}<>"{OK}"'], fill=_fill(RED if check.red else AMBER)))
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

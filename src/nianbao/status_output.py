@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from nianbao.annotate import annotate_board
 from nianbao.atomic import atomic_write, write_text
 from nianbao.config import DATE_KEYS
 from nianbao.model import FileReport, Finding
@@ -294,6 +295,7 @@ def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
     paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base),
              "html": write_status_html(board, outputs / "status.html", base)}
     write_feedback(board, outputs / FEEDBACK_FOLDER, links)
+    annotate_board(board, outputs / FEEDBACK_FOLDER)  # {编码}_{单位}_批注.xlsx beside each text
     paths["feedback"] = outputs / FEEDBACK_FOLDER
     reminder = outputs / REMINDER_FILE
     write_text(reminder, reminder_text(board, links=links))

@@ -1,0 +1,178 @@
+"""The marked-up copy sent back to an agency: its own workbook, with every finding on its cell.
+
+:func:`annotate` copies the workbook the agency returned (the input file is only
+read) and, for each finding that names a cell, fills that cell red (error) or
+amber (warning) and attaches a Chinese comment with the message and how to fix
+it; a first sheet 问题清单 lists every finding with a link to its cell.  The
+wording comes from the findings (and so from the catalogue, :mod:`nianbao.kinds`).
+Opened in Excel, WPS or LibreOffice it shows the same; read by nianbao it gives
+the same values.  ``check --annotate`` and ``status`` write these copies as
+``{编码}_{单位}_批注.xlsx``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from nianbao.atomic import atomic_write
+from nianbao.layout import a1
+from nianbao.model import FileReport, Finding, Severity
+from nianbao.naming import safe_filename
+from nianbao.status import Board
+
+LIST_SHEET = "问题清单"
+SUFFIX = "_批注.xlsx"
+ERROR_FILL = PatternFill("solid", start_color="FF7C80", end_color="FF7C80")
+WARNING_FILL = PatternFill("solid", start_color="FFC000", end_color="FFC000")
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_FONT = Font(name="宋体", size=10)
+_LINK = Font(name="宋体", size=10, color="0563C1", underline="single")
+_WRAP = Alignment(vertical="top", wrap_text=True)
+
+
+def annotated_name(code: str, agency: str) -> str:
+    """``{编码}_{单位}_批注.xlsx``, safe on every file system."""
+    stem = "_".join(part for part in (code.strip(), agency.strip()) if part) or "未命名单位"
+    return safe_filename(stem + SUFFIX.removesuffix(".xlsx"), ".xlsx")
+
+
+def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -> Path | None:
+    """Write the marked-up copy of ``report.file`` to ``out_path``.
+
+    ``data``: the file's bytes if already read.  Returns None when there is
+    nothing to mark (no findings) or the file cannot be opened as a workbook
+    (its findings already say why); never raises for the file's content.
+    """
+    if not report.findings:
+        return None
+    try:
+        raw = data if data is not None else report.file.read_bytes()
+        wb = load_workbook(io.BytesIO(raw), rich_text=True)
+    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
+            EOFError):
+        return None
+    marked = mark(wb, report.findings)
+    _problem_sheet(wb, report, marked)
+    with atomic_write(out_path) as tmp:
+        wb.save(tmp)
+    return out_path
+
+
+def mark(wb: Workbook, findings: Iterable[Finding]) -> dict[Finding, str]:
+    """Fill and comment each finding's cell; returns the cell each finding was put on."""
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    placed: dict[Finding, str] = {}
+    for finding in findings:
+        if not finding.sheet or finding.sheet not in wb.sheetnames:
+            continue
+        ws = wb[finding.sheet]
+        cell = _top_left(ws, finding.cell) if finding.cell else None
+        if cell is None:
+            continue
+        by_cell[(finding.sheet, cell)].append(finding)
+        placed[finding] = cell
+    for (sheet, address), found in by_cell.items():
+        target = wb[sheet][address]
+        worst = any(f.severity is Severity.ERROR for f in found)
+        target.fill = ERROR_FILL if worst else WARNING_FILL
+        text = "\n\n".join(_comment_text(f) for f in found)
+        if target.comment is not None and target.comment.author != "nianbao 校验":
+            text = f"{text}\n\n（原批注）{target.comment.text}"
+        comment = Comment(text, "nianbao 校验")
+        comment.width, comment.height = 320, min(600, 60 + 18 * (len(text) // 22 + len(found)))
+        target.comment = comment
+    return placed
+
+
+def _top_left(ws: Worksheet, address: str) -> str | None:
+    """The cell that shows ``address``: the top-left cell of a merged range covering it."""
+    try:
+        for merged in ws.merged_cells.ranges:
+            if address in merged:
+                return str(merged.start_cell.coordinate)
+        ws[address]  # noqa: B018 - raises for an address that is not a cell
+    except (ValueError, IndexError, KeyError):
+        return None
+    return address
+
+
+def _comment_text(finding: Finding) -> str:
+    text = f"【{finding.severity.zh}】{finding.message}"
+    return text + (f"\n修改：{finding.hint}" if finding.hint else "")
+
+
+def _problem_sheet(wb: Workbook, report: FileReport, placed: dict[Finding, str]) -> None:
+    ws = wb.create_sheet(LIST_SHEET, index=0)
+    errors, warnings = len(report.errors), len(report.warnings)
+    ws.append([f"本表共有 {errors} 处错误、{warnings} 处提示。红色单元格为错误，须修改；橙色为提示，"
+               "请核实。把鼠标移到单元格上可看到批注；点击“位置”可跳转。"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    ws.row_dimensions[1].height = 32
+    ws.append(["序号", "级别", "位置", "问题", "怎样修改", "代码"])
+    for i, finding in enumerate(report.findings, 1):
+        cell = placed.get(finding)
+        where = f"{finding.sheet}!{cell}" if cell else (finding.sheet or "整个文件")
+        ws.append([i, finding.severity.zh, where, finding.message, finding.hint, finding.code])
+        row = ws.max_row
+        if cell and finding.sheet:
+            link = ws.cell(row=row, column=3)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{finding.sheet}'!{cell}",
+                                       display=where)
+            link.font = _LINK
+        ws.cell(row=row, column=2).fill = (ERROR_FILL if finding.severity is Severity.ERROR
+                                           else WARNING_FILL)
+        lines = max(-(-len(finding.message) // 34), -(-len(finding.hint) // 17), 1)
+        ws.row_dimensions[row].height = 14 * lines + 4  # wrapped text: no client sizes it on open
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.border, c.alignment = _BORDER, _WRAP
+            if c.font != _LINK:
+                c.font = _FONT
+    ws.cell(row=1, column=1).alignment = _WRAP
+    for letter, width in zip("ABCDEF", (6, 6, 22, 70, 36, 20), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = a1(3, 1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+
+
+def annotate_all(reports: Iterable[FileReport], out_dir: Path) -> list[Path]:
+    """A marked-up copy of every report with findings, named by its unit; returns the files."""
+    written: list[Path] = []
+    for report in reports:
+        sub = report.submission
+        code = (sub.code if sub else "") or report.form_code
+        agency = (sub.agency if sub else "") or report.file.stem
+        path = annotate(report, out_dir / annotated_name(code, agency))
+        if path is not None:
+            written.append(path)
+    return written
+
+
+def annotate_board(board: Board, folder: Path) -> list[Path]:
+    """Beside each unit's feedback text: its marked-up copy, or none when nothing to mark."""
+    written: list[Path] = []
+    for status in board.units:
+        path = folder / annotated_name(status.unit.code, status.unit.name)
+        out = annotate(status.report, path) if status.report is not None else None
+        if out is None:
+            path.unlink(missing_ok=True)  # fixed since the last run: no stale copy
+        else:
+            written.append(out)
+    return written

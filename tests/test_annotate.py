@@ -1,0 +1,156 @@
+"""The marked-up copy: the agency's own workbook with each finding on its cell."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cyclekit import YEAR, county_rows, submission, write_form, write_roster_xlsx
+from openpyxl import load_workbook
+
+from nianbao.annotate import ERROR_FILL, LIST_SHEET, WARNING_FILL, annotate, annotated_name
+from nianbao.check import check_file
+from nianbao.cli import main
+from nianbao.model import Severity
+from nianbao.reader import read_workbook
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+EDITS = {"t3.r4.natural": 999, "t2_5.licensing.decisions": "十二", "t4.rv_keep": None,
+         "t2_1.rules.issued": 2}
+
+
+def _broken(tmp_path: Path) -> Path:
+    row = county_rows()[3]
+    sub = submission(row, 3)
+    return write_form(tmp_path / "in" / "年报.xlsx", sub, edits=EDITS)
+
+
+def _marks(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> fill colour, for every cell with the error or warning fill."""
+    wb = load_workbook(path)
+    colours = {_rgb(ERROR_FILL), _rgb(WARNING_FILL)}
+    return {(ws.title, c.coordinate): _rgb(c.fill) for ws in wb.worksheets
+            if ws.title != LIST_SHEET for row in ws.iter_rows() for c in row
+            if c.fill is not None and c.fill.fill_type == "solid" and _rgb(c.fill) in colours}
+
+
+def _rgb(fill: object) -> str:
+    """The fill's colour without alpha (LibreOffice writes FF, openpyxl 00)."""
+    rgb = getattr(getattr(fill, "start_color", None), "rgb", None)
+    return rgb[-6:] if isinstance(rgb, str) else ""
+
+
+def test_annotate_marks_exactly_the_finding_cells_and_leaves_the_input_alone(
+        tmp_path: Path) -> None:
+    form = _broken(tmp_path)
+    before = hashlib.sha256(form.read_bytes()).hexdigest()
+    report = check_file(form)
+    out = tmp_path / "out" / annotated_name("QS004", "青山县某局")
+    out.parent.mkdir()
+
+    assert annotate(report, out) == out
+
+    assert hashlib.sha256(form.read_bytes()).hexdigest() == before
+    cells = {(f.sheet, f.cell) for f in report.findings if f.sheet and f.cell}
+    marks = _marks(out)
+    assert set(marks) == cells
+    for f in report.findings:
+        if f.sheet and f.cell:
+            worst = min((g.severity for g in report.findings if (g.sheet, g.cell) == (f.sheet, f.cell)),
+                        key=lambda s: s is not Severity.ERROR)
+            want = ERROR_FILL if worst is Severity.ERROR else WARNING_FILL
+            assert marks[(f.sheet, f.cell)] == _rgb(want)
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == LIST_SHEET
+    for f in report.findings:
+        if f.sheet and f.cell:
+            comment = wb[f.sheet][f.cell].comment
+            assert comment is not None and f.message in comment.text and f.hint in comment.text
+    listed = list(wb[LIST_SHEET].iter_rows(min_row=3, values_only=True))
+    assert [r[3] for r in listed] == [f.message for f in report.findings]
+    links = {c.hyperlink.location for row in wb[LIST_SHEET].iter_rows(min_row=3)
+             for c in row if c.hyperlink is not None}
+    assert links == {f"'{s}'!{c}" for s, c in cells}
+    again, original = read_workbook(out), read_workbook(form)
+    assert again.submission is not None and original.submission is not None
+    assert dict(again.submission.values) == dict(original.submission.values)
+    assert again.submission.narrative == original.submission.narrative
+    assert {(f.code, f.cell) for f in check_file(out).findings} == {
+        (f.code, f.cell) for f in report.findings}
+
+
+def test_annotate_skips_clean_and_unreadable_files(tmp_path: Path) -> None:
+    row = county_rows()[0]
+    clean = write_form(tmp_path / "clean.xlsx", submission(row, 1))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really")
+
+    assert check_file(clean).findings == ()
+    assert annotate(check_file(clean), tmp_path / "a.xlsx") is None
+    assert annotate(check_file(junk), tmp_path / "b.xlsx") is None
+    assert not (tmp_path / "a.xlsx").exists() and not (tmp_path / "b.xlsx").exists()
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_annotate_copy_opens_in_libreoffice_with_the_same_marks(tmp_path: Path) -> None:
+    form = _broken(tmp_path)
+    out = annotate(check_file(form), tmp_path / "批注.xlsx")
+    assert out is not None
+    saved = tmp_path / "saved"
+
+    with tempfile.TemporaryDirectory() as profile:
+        for target in ("xlsx", "pdf"):
+            subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless",
+                            "--norestore", "--convert-to", target, "--outdir", str(saved),
+                            str(out)], check=True, capture_output=True, timeout=300)
+
+    assert (saved / "批注.pdf").stat().st_size > 10_000
+    assert set(_marks(saved / "批注.xlsx")) == set(_marks(out))
+    wb = load_workbook(saved / "批注.xlsx")
+    assert wb.sheetnames[0] == LIST_SHEET
+    first = check_file(out).findings[0]
+    assert first.message in wb[first.sheet][first.cell].comment.text
+    assert dict(read_workbook(saved / "批注.xlsx").submission.values) == dict(
+        read_workbook(form).submission.values)
+
+
+def test_check_annotate_writes_one_copy_per_file_with_findings(tmp_path: Path) -> None:
+    form = _broken(tmp_path)
+    write_form(tmp_path / "in" / "好的.xlsx", submission(county_rows()[1], 2))
+
+    result = CliRunner().invoke(main, ["check", "--annotate", str(tmp_path / "批注"),
+                                       str(tmp_path / "in")])
+
+    assert result.exit_code == 1
+    sub = read_workbook(form).submission
+    assert sub is not None
+    assert sorted(p.name for p in (tmp_path / "批注").iterdir()) == [
+        f"{sub.code}_{sub.agency}_批注.xlsx"]
+    assert "已写出 1 份批注副本" in result.output
+
+
+def test_status_writes_the_marked_up_copy_beside_the_feedback(tmp_path: Path) -> None:
+    rows = county_rows()[:3]
+    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
+                                str(roster)]).exit_code == 0
+    write_form(ws / "inputs" / "a.xlsx", submission(rows[0], 1), edits={"t3.r4.natural": 999})
+    write_form(ws / "inputs" / "b.xlsx", submission(rows[1], 2))
+
+    result = runner.invoke(main, ["status", "-w", str(ws), "-q"])
+
+    feedback = ws / "outputs" / "feedback"
+    assert result.exit_code == 1, result.output
+    assert (feedback / f"{rows[0].code}_{rows[0].name}.txt").is_file()
+    assert sorted(p.name for p in feedback.glob("*_批注.xlsx")) == [
+        f"{rows[0].code}_{rows[0].name}_批注.xlsx"]
+    write_form(ws / "inputs" / "a.xlsx", submission(rows[0], 1))  # fixed: the copy goes
+    runner.invoke(main, ["status", "-w", str(ws), "-q"])
+    assert list(feedback.glob("*_批注.xlsx")) == []
