@@ -125,3 +125,43 @@ def test_archive_export_command(tmp_path: Path) -> None:
     assert {(r[1], r[3]) for r in rows} == {(ROWS[1].code, 2024)}
     outside = runner.invoke(main, ["archive", "export"])
     assert outside.exit_code == 2
+
+
+def test_no_database_connection_outlives_a_command(tmp_path: Path) -> None:
+    """status, build and archive export close every connection they open (PostgreSQL)."""
+    import gc
+
+    from dbkit import fresh_database
+    from sqlalchemy import text
+
+    from nianbao.archive import existing_engine, previous_for
+    from nianbao.config import load_config
+
+    runner = CliRunner()
+    with fresh_database("postgresql", tmp_path) as url:
+        ws = _init(tmp_path / "2025", 2025, runner)
+        toml = ws / "nianbao.toml"
+        toml.write_text(f'database_url = "{url}"\n' + toml.read_text("utf-8"), "utf-8")
+        config = load_config(ws)
+        assert config is not None
+        write_form(ws / "inputs" / "a.xlsx", submission(ROWS[1], seed=2, year=2025))
+        watcher = make_engine(url)
+
+        def sessions() -> int:
+            gc.collect()  # an engine nobody disposed would close its connections only here
+            with watcher.connect() as conn:
+                return int(conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+                    or 0)
+
+        try:
+            assert existing_engine(config) is None and previous_for(config) is None
+            assert sessions() == 0
+            for args in (["status"], ["build"], ["status"], ["archive", "export", "-o", "a.csv"]):
+                result = _in(ws, runner, args)
+                assert result.exit_code in (0, 1), result.output  # type: ignore[attr-defined]
+                assert sessions() == 0, args
+            assert previous_for(config) is None and sessions() == 0
+        finally:
+            watcher.dispose()

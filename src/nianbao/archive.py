@@ -53,9 +53,13 @@ def unit_key(sub: Submission) -> str:
 
 
 def open_archive(config: Config) -> Engine:
-    """The workspace's database, migrated to the newest revision."""
+    """The workspace's database, migrated to the newest revision (the caller disposes it)."""
     engine = engine_for(config)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -114,14 +118,19 @@ def _has_archive(engine: Engine) -> bool:
 
 
 def existing_engine(config: Config) -> Engine | None:
-    """The workspace's database if it exists and holds an archive (never creates one)."""
+    """The workspace's database if it exists and holds an archive (never creates one).
+
+    The caller disposes the engine it gets (``engine.dispose()``), so that no
+    connection outlives the command; when the answer is None nothing is left open.
+    """
     if not config.database_url and not (config.root / "nianbao.sqlite3").is_file():
         return None
     engine = engine_for(config)
     path = sqlite_path(engine)
-    if path is not None and not path.is_file():
+    if (path is not None and not path.is_file()) or not _has_archive(engine):
+        engine.dispose()
         return None
-    return engine if _has_archive(engine) else None
+    return engine
 
 
 def submissions(engine: Engine, year: int | None = None) -> list[Submission]:
@@ -170,7 +179,11 @@ def archive_read(config: Config, read: Iterable[tuple[Submission, bool]], origin
     if not entries:
         return ""
     try:
-        count = store(open_archive(config), entries)
+        engine = open_archive(config)
+        try:
+            count = store(engine, entries)
+        finally:
+            engine.dispose()
     except SQLAlchemyError as exc:
         return f"注意：归档数据库无法写入（{type(exc).__name__}），本次数据未存入归档。"
     return f"已存入归档：{count} 个单位的数据。"
@@ -184,9 +197,14 @@ def previous_for(config: Config) -> PreviousData | None:
     year's workspace finds last year without ``previous`` in nianbao.toml.
     """
     for candidate in (config, *_sibling_workspaces(config)):
+        found = None
         try:
             engine = existing_engine(candidate)
-            found = None if engine is None else previous_data(engine, config.year - 1)
+            if engine is not None:
+                try:
+                    found = previous_data(engine, config.year - 1)
+                finally:
+                    engine.dispose()
         except SQLAlchemyError:
             found = None
         if found is not None:

@@ -165,7 +165,10 @@ def archive_export_cmd(output: Path) -> None:
     engine = existing_engine(config)
     if engine is None:
         raise click.UsageError("工作区的归档中还没有数据（运行 build、run 或 import 后会存入）。")
-    rows = list(long_rows(engine))
+    try:
+        rows = list(long_rows(engine))
+    finally:
+        engine.dispose()
     write_long(rows, output)
     click.echo(f"已导出 {len(rows)} 个数值到 {display_path(output)}。")
 

@@ -150,6 +150,9 @@ def prepare(config: Config, sandbox: Sandbox) -> Service:
             log.warning("已补记崩溃前收到的文件 %s", rel)
     except IntegrityError:
         pass  # another worker recorded it first
+    except BaseException:
+        engine.dispose()
+        raise
     max_mb = int(os.environ.get(ENV_MAX_MB, "0") or 0)
     return Service(config=config, engine=engine, sandbox=sandbox, roster=roster,
                    key=server_key(config.root),

@@ -119,13 +119,15 @@ def main(argv: list[str]) -> int:
     assert config is not None
     engine = engine_for(config)
     try:
-        text, state, code = _run(config, engine, job_id, kind), "done", 0
-    except Exception as exc:  # noqa: BLE001 - recorded for the board, in Chinese
-        text, state, code = f"{exc}" if str(exc) else type(exc).__name__, "failed", 1
-    with engine.begin() as conn:
-        conn.execute(update(jobs).where(jobs.c.id == job_id).values(
-            state=state, progress=text[:2000], exit_code=code, finished_at=store.now()))
-    engine.dispose()
+        try:
+            text, state, code = _run(config, engine, job_id, kind), "done", 0
+        except Exception as exc:  # noqa: BLE001 - recorded for the board, in Chinese
+            text, state, code = f"{exc}" if str(exc) else type(exc).__name__, "failed", 1
+        with engine.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(
+                state=state, progress=text[:2000], exit_code=code, finished_at=store.now()))
+    finally:
+        engine.dispose()
     return code
 
 

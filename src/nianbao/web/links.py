@@ -29,11 +29,15 @@ class Link:
 
 
 def open_database(config: Config, roster: Roster | None = None) -> Engine:
-    """The workspace's engine, migrated to the newest revision, units synced to the roster."""
+    """The workspace's engine, migrated, units synced to the roster (the caller disposes it)."""
     engine = engine_for(config)
-    migrate.upgrade(engine)
-    with engine.begin() as conn:
-        store.sync_units(conn, roster or read_roster(config.roster))
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            store.sync_units(conn, roster or read_roster(config.roster))
+    except BaseException:
+        engine.dispose()  # the caller never gets it: no connection may outlive the failure
+        raise
     return engine
 
 
