@@ -112,7 +112,11 @@ def test_render_page_setup_is_gb9704(template):
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     margins = (section.top_margin, section.bottom_margin, section.left_margin,
                section.right_margin)
-    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+    # GB/T 9704's 156 mm type area widened to 158.2 mm (27/24.9 mm side margins) so that
+    # 28 characters of 16 pt fit at their natural width: no condensed spacing is needed.
+    assert [round(m.mm) for m in margins] == [37, 35, 27, 25]
+    text_width = section.page_width.twips - section.left_margin.twips - section.right_margin.twips
+    assert text_width == TEXT_WIDTH and 28 * 16 * 20 <= text_width < 29 * 16 * 20
     assert document.settings.odd_and_even_pages_header_footer
 
 
@@ -205,7 +209,8 @@ def test_render_title_and_core_properties(template):
 
     document = open_docx(template.render(build_context(sub)))
 
-    assert document.paragraphs[0].text == "获嘉县民政局2021年政府信息公开工作年度报告"
+    # one paragraph, broken after "2021年" (GB/T 9704 §7.3.3: words kept whole)
+    assert document.paragraphs[0].text == "获嘉县民政局2021年\n政府信息公开工作年度报告"
     assert document.paragraphs[0].style.name == "Title"
     assert document.core_properties.title == "获嘉县民政局2021年政府信息公开工作年度报告"
 
@@ -228,7 +233,7 @@ def test_render_nasty_values_appear_literally_and_document_opens(template, tmp_p
     agency = NASTY_AGENCY.replace("\x0b", "")
     assert len(agency) > 300
     texts = [p.text for p in document.paragraphs]
-    assert texts[0] == f"{agency}2024年政府信息公开工作年度报告"
+    assert texts[0].replace("\n", "") == f"{agency}2024年政府信息公开工作年度报告"
     assert "研发（R&D）投入占比<5%。" in texts
     assert "{{ cycler.__init__.__globals__ }}" in texts
     assert "</w:t></w:r></w:p>&amp;" in texts
@@ -239,7 +244,7 @@ def test_render_nasty_values_appear_literally_and_document_opens(template, tmp_p
 
 def test_render_strips_invalid_characters_even_without_build_context(template):
     context = build_context(full_submission(1))
-    context["title"] = "标题\x0b\x00\x1f<&>"
+    context["title_lines"] = ["标题\x0b\x00\x1f<&>"]
 
     document = open_docx(template.render(context))
 

@@ -10,6 +10,8 @@ Top-level variables (ASCII names, because Jinja needs identifiers):
 ``agency``      单位全称
 ``year``        报告年度, e.g. ``"2021"`` (``""`` if unknown)
 ``title``       ``"{agency}{year}年政府信息公开工作年度报告"``
+``title_lines`` the title cut into its printed lines (:func:`nianbao.typeset.title_lines`):
+                one if it fits, else broken after "{year}年" and between words
 ``period``      ``"本报告中所列数据统计期限为{year}年1月1日至12月31日。"``
 ``draft``       ``True`` for a draft (the default template then shows 草稿)
 ``code``        单位编码; ``contact`` 联系人; ``phone`` 联系电话; ``level`` 单位层级
@@ -46,6 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from nianbao.model import Submission
 from nianbao.schema import DEFAULT_FORMAT, FORMATS, FormatSpec
+from nianbao.typeset import title_lines
 
 # XML 1.0 forbids these.  \t \n \r are allowed by XML but line breaks are handled
 # separately (see _LINE_BREAKS); \a and \f would be read by docxtpl as "new
@@ -110,6 +113,7 @@ def build_context(sub: Submission, *, fee_decimals: int = 4,
         "agency": agency,
         "year": year,
         "title": f"{agency}{year + '年' if year else ''}政府信息公开工作年度报告",
+        "title_lines": title_lines(agency, year),
         "period": f"本报告中所列数据统计期限为{year}年1月1日至12月31日。" if year else "",
         "draft": bool(draft),
         "code": clean_text(sub.code),

@@ -4,9 +4,15 @@
 ``templates/report.docx`` and ``src/nianbao/data/report.docx``.
 
 The layout follows GB/T 9704-2012 as published annual reports use it (A4;
-margins 37/35/28/26 mm; title 方正小标宋简体 2号; headings 黑体 3号; body
+margins 37/35 mm top/bottom; title 方正小标宋简体 2号; headings 黑体 3号; body
 仿宋_GB2312 3号 at a fixed 28.9 pt line, 22 lines × 28 characters; page numbers
-"— n —" in 宋体 4号, odd pages right and even pages left).  python-docx's own
+"— n —" in 宋体 4号, odd pages right and even pages left).  The type area is
+158.2 mm wide instead of 156 mm (left 27 mm, right 24.9 mm), so that 28
+characters of 16 pt fit a line at their natural width in Word, WPS and
+LibreOffice alike: condensed character spacing (the usual way to squeeze 28 into
+156 mm) makes LibreOffice drop punctuation at the end of justified lines, and
+Word's character grid (docGrid charSpace) is laid out by LibreOffice with
+double-width cells.  python-docx's own
 look is removed: the styles part is rewritten (docDefaults with zh-CN and no
 theme fonts, every CJK font given through ``w:eastAsia``), and the theme,
 numbering, stylesWithEffects, customXml and thumbnail parts are dropped.
@@ -29,7 +35,7 @@ from docx.document import Document as DocumentObject
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.shared import Mm
+from docx.shared import Mm, Twips
 
 from nianbao.layout import Block, Grid, Role, section_grid
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
@@ -37,15 +43,14 @@ from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f'xmlns:w="{W_NS}"'
 
-TEXT_WIDTH = 8844  # twips: 156 mm, the GB/T 9704 type area
+PAGE_WIDTH = 11906  # twips: 210 mm
+LEFT_MARGIN = 1531  # twips: 27 mm
+TEXT_WIDTH = 8966  # twips: 448.3 pt, 28 characters of 16 pt (448 pt) and a little air
+RIGHT_MARGIN = PAGE_WIDTH - LEFT_MARGIN - TEXT_WIDTH  # 1409 twips, 24.9 mm
 LINE_PITCH = 578  # twips: 28.9 pt, 22 lines in 225 mm
 BODY_SIZE = 32  # half-points: 3号 16 pt
 CHARS_PER_LINE = 28
-# 28 characters of 16 pt do not fit 156 mm (27.6 do): body text is condensed by
-# 0.25 pt per character (w:spacing -5 twentieths), so exactly 28 fit.  This is used
-# instead of Word's character grid (docGrid charSpace), which LibreOffice lays out
-# with double-width cells.
-CONDENSE = -5
+CELL_MARGIN = 57  # twips (1 mm) left and right in every table cell
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member time: the same template builds the same bytes
 
@@ -70,7 +75,7 @@ STYLES_XML = f"""<w:styles {_W}>
  <w:pPrDefault><w:pPr>{_SINGLE}</w:pPr></w:pPrDefault>
 </w:docDefaults>
 <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>
- <w:pPr><w:widowControl w:val="0"/>
+ <w:pPr><w:widowControl w:val="0"/><w:overflowPunct w:val="0"/>
   <w:spacing w:before="0" w:after="0" w:line="{LINE_PITCH}" w:lineRule="exact"/>
   <w:jc w:val="both"/></w:pPr>
  <w:rPr>{_fonts(FANGSONG)}<w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
@@ -90,17 +95,16 @@ STYLES_XML = f"""<w:styles {_W}>
 <w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/>
  <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
  <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="0"/></w:pPr>
- <w:rPr>{_fonts(HEITI)}<w:spacing w:val="{CONDENSE}"/><w:sz w:val="{BODY_SIZE}"/>
+ <w:rPr>{_fonts(HEITI)}<w:sz w:val="{BODY_SIZE}"/>
   <w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/>
  <w:basedOn w:val="Normal"/><w:next w:val="BodyText"/><w:qFormat/>
  <w:pPr><w:keepNext/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:outlineLvl w:val="1"/></w:pPr>
- <w:rPr>{_fonts(KAITI)}<w:spacing w:val="{CONDENSE}"/><w:sz w:val="{BODY_SIZE}"/>
+ <w:rPr>{_fonts(KAITI)}<w:sz w:val="{BODY_SIZE}"/>
   <w:szCs w:val="{BODY_SIZE}"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="BodyText"><w:name w:val="Body Text"/>
  <w:basedOn w:val="Normal"/><w:qFormat/>
- <w:pPr><w:ind w:firstLine="640" w:firstLineChars="200"/></w:pPr>
- <w:rPr><w:spacing w:val="{CONDENSE}"/></w:rPr></w:style>
+ <w:pPr><w:ind w:firstLine="640" w:firstLineChars="200"/></w:pPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Draft"><w:name w:val="草稿标记"/>
  <w:basedOn w:val="Normal"/><w:pPr>{_NO_INDENT}<w:jc w:val="right"/></w:pPr>
  <w:rPr>{_fonts(HEITI)}<w:color w:val="C00000"/></w:rPr></w:style>
@@ -123,7 +127,7 @@ SETTINGS_XML = f"""<w:settings {_W}>
 <w:zoom w:percent="100"/>
 <w:defaultTabStop w:val="420"/>
 <w:evenAndOddHeaders/>
-<w:characterSpacingControl w:val="compressPunctuation"/>
+<w:characterSpacingControl w:val="doNotCompress"/>
 <w:compat><w:useFELayout/><w:compatSetting w:name="compatibilityMode"
  w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>
 <w:themeFontLang w:val="en-US" w:eastAsia="zh-CN"/>
@@ -152,11 +156,22 @@ FONT_TABLE_XML = (
 )
 
 
-def _para(text: str, style: str, *, jc: str | None = None, run_xml: str | None = None) -> str:
-    ppr = f'<w:pStyle w:val="{style}"/>' + (f'<w:jc w:val="{jc}"/>' if jc else "")
+def _para(text: str, style: str, *, jc: str | None = None, run_xml: str | None = None,
+          keep_next: bool = False) -> str:
+    ppr = (f'<w:pStyle w:val="{style}"/>' + ("<w:keepNext/>" if keep_next else "")
+           + (f'<w:jc w:val="{jc}"/>' if jc else ""))
     run = run_xml if run_xml is not None else (
         f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r>' if text else "")
     return f"<w:p {_W}><w:pPr>{ppr}</w:pPr>{run}</w:p>"
+
+
+# Value columns, in twips.  At 9 pt (表三, 表四) a Times/Liberation digit is 90
+# twips: 5 digits take 450, a 3-character label such as 自然人 540; at 10.5 pt
+# (表二) 9 digits or a 4-decimal amount take at most 945.  Each cell also has
+# 2 × CELL_MARGIN of padding.  Wider values (a province's 汇总) are set smaller
+# at render time (nianbao.typeset.fit_table_numbers) instead of wrapping.
+VALUE_COLUMN_T3 = 700
+LABEL_COLUMNS_T3 = (560, 1000)  # 三、本年度办理结果 | （三）不予公开; the leaf labels get the rest
 
 
 def column_widths(grid: Grid) -> list[int]:
@@ -165,9 +180,12 @@ def column_widths(grid: Grid) -> list[int]:
     Label columns get fixed widths (表三's leaf labels are long); the value
     columns share the rest equally, the rounding remainder going to the first ones.
     """
-    label_widths = {0: [], 1: [2844], 3: [600, 1200, 2600]}[grid.label_columns]
-    rest = TEXT_WIDTH - sum(label_widths)
     values = grid.width - grid.label_columns
+    if grid.label_columns == 3:
+        leaf = TEXT_WIDTH - sum(LABEL_COLUMNS_T3) - values * VALUE_COLUMN_T3
+        return [*LABEL_COLUMNS_T3, leaf, *(VALUE_COLUMN_T3 for _ in range(values))]
+    label_widths = {0: [], 1: [2844]}[grid.label_columns]
+    rest = TEXT_WIDTH - sum(label_widths)
     base, extra = divmod(rest, values)
     return [*label_widths, *(base + (1 if i < extra else 0) for i in range(values))]
 
@@ -176,15 +194,24 @@ def _tag(key: str) -> str:
     return "{{ " + key + " }}"
 
 
-def table_xml(grid: Grid, *, style: str, header_rows: int = 0) -> str:
-    """One ``w:tbl`` for a section grid: explicit grid, widths, borders and merges."""
+def table_xml(grid: Grid, *, style: str, header_rows: int = 0, keep_rows: int = 0) -> str:
+    """One ``w:tbl`` for a section grid: explicit grid, widths, borders, margins and merges.
+
+    Every row is ``cantSplit``; the first ``header_rows`` repeat on each page
+    (``tblHeader``); the paragraphs of the first ``keep_rows`` rows are
+    ``keepNext``, which holds them on the page of the row after them (Word's and
+    LibreOffice's way of keeping rows together).
+    """
     widths = column_widths(grid)
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
     borders = "".join(border.format(side) for side in
                       ("top", "left", "bottom", "right", "insideH", "insideV"))
+    margins = "".join(f'<w:{side} w:w="{CELL_MARGIN if side in ("left", "right") else 0}" '
+                      'w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
     out = [f"<w:tbl {_W}><w:tblPr><w:tblW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/>"
            f'<w:jc w:val="center"/><w:tblBorders>{borders}</w:tblBorders>'
-           '<w:tblLayout w:type="fixed"/><w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" '
+           f'<w:tblLayout w:type="fixed"/><w:tblCellMar>{margins}</w:tblCellMar>'
+           '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" '
            'w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>']
     out += [f'<w:gridCol w:w="{w}"/>' for w in widths]
     out.append("</w:tblGrid>")
@@ -194,6 +221,7 @@ def table_xml(grid: Grid, *, style: str, header_rows: int = 0) -> str:
             cover[(r, block.col)] = (block, r == block.row)
     for r in range(grid.height):
         trpr = "<w:cantSplit/>" + ("<w:tblHeader/>" if r < header_rows else "")
+        keep = r < keep_rows
         out.append(f"<w:tr><w:trPr>{trpr}</w:trPr>")
         c = 0
         while c < grid.width:
@@ -207,13 +235,13 @@ def table_xml(grid: Grid, *, style: str, header_rows: int = 0) -> str:
                 tcpr += '<w:vMerge w:val="restart"/>' if top else "<w:vMerge/>"
             tcpr += '<w:vAlign w:val="center"/>'
             if not top:
-                content = _para("", style)
+                content = _para("", style, keep_next=keep)
             elif block.role is Role.VALUE and block.key:
-                content = _para(_tag(block.key), style)
+                content = _para(_tag(block.key), style, keep_next=keep)
             else:
                 role = block.role
                 jc = "left" if role is Role.LABEL or (role is Role.CORNER and span > 1) else None
-                content = _para(block.text, style, jc=jc)
+                content = _para(block.text, style, jc=jc, keep_next=keep)
             out.append(f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{content}</w:tc>")
             c += span
         out.append("</w:tr>")
@@ -249,7 +277,7 @@ def _body(spec: FormatSpec) -> list[str]:
         _para("{%p if draft %}", "Draft"),
         _para("草稿", "Draft"),
         _para("{%p endif %}", "Draft"),
-        _para("{{ title }}", "Title"),
+        _para('{{ title_lines|join("\\n") }}', "Title"),
         _para("{{ period }}", "BodyText"),
         _para("{%p if members %}", "BodyText"),
         _para("本报告汇总了以下单位的数据：{{ members|join(\"、\") }}。", "BodyText"),
@@ -264,10 +292,13 @@ def _body(spec: FormatSpec) -> list[str]:
             continue
         grid = section_grid(section, spec)
         small = grid.width > 4  # 表三 (10 columns) and 表四 (15) need 9 pt to fit
-        header_rows = 0 if section.id == "s2" else min(b.row for b in grid.blocks
-                                                         if b.role is Role.VALUE)
+        first_values = min(b.row for b in grid.blocks if b.role is Role.VALUE)
+        if grid.width == 4:  # 表二: short, kept on one page with its heading
+            header_rows, keep_rows = 0, grid.height - 1
+        else:  # a page break leaves at least the header and three rows together
+            header_rows, keep_rows = first_values, min(first_values + 2, grid.height - 1)
         out.append(table_xml(grid, style="TableTextSmall" if small else "TableText",
-                             header_rows=header_rows))
+                             header_rows=header_rows, keep_rows=keep_rows))
     return out
 
 
@@ -300,7 +331,7 @@ def build(spec: FormatSpec = DEFAULT_FORMAT) -> DocumentObject:
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.left_margin, section.right_margin = Twips(LEFT_MARGIN), Twips(RIGHT_MARGIN)
     section.header_distance, section.footer_distance = Mm(15), Mm(28)
     sect_pr = section._sectPr
     grid = sect_pr.find(f"{{{W_NS}}}docGrid")
