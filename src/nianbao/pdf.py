@@ -74,8 +74,12 @@ def needs_pdf(docx: Path, force: bool = False) -> bool:
 
 
 def convert(docs: list[Path], workers: int = 1, *, soffice: str | None = None,
-            timeout_per_doc: float = 20.0) -> list[Path]:
-    """Convert ``docs`` to PDF beside them; return the ones that failed."""
+            timeout_per_doc: float = 20.0, macro: bool = True) -> list[Path]:
+    """Convert ``docs`` to PDF beside them; return the ones that failed.
+
+    ``macro=False`` uses plain ``soffice --convert-to pdf`` only (hanging punctuation
+    stays on: for comparison in bench/bench_pdf.py).
+    """
     soffice = soffice or find_soffice()
     if soffice is None:
         return list(docs)
@@ -84,17 +88,17 @@ def convert(docs: list[Path], workers: int = 1, *, soffice: str | None = None,
     workers = max(1, min(workers, len(docs)))
     shares = [docs[i::workers] for i in range(workers)]
     with ThreadPoolExecutor(workers) as pool:
-        failed = pool.map(lambda a: _convert_share(soffice, a[0], a[1], timeout_per_doc),
+        failed = pool.map(lambda a: _convert_share(soffice, a[0], a[1], timeout_per_doc, macro),
                           enumerate(shares))
         return [p for part in failed for p in part]
 
 
-def _convert_share(soffice: str, worker: int, docs: list[Path], timeout_per_doc: float
-                   ) -> list[Path]:
+def _convert_share(soffice: str, worker: int, docs: list[Path], timeout_per_doc: float,
+                   use_macro: bool) -> list[Path]:
     # One profile per process and worker: two LibreOffice instances must never share one.
     profile = Path(tempfile.mkdtemp(prefix=f"nianbao-lo-{os.getpid()}-{worker}-"))
     try:
-        macro = _install_macro(soffice, profile)
+        macro = use_macro and _install_macro(soffice, profile)
         failed: list[Path] = []
         for start in range(0, len(docs), BATCH):
             batch = docs[start:start + BATCH]
