@@ -8,7 +8,7 @@ e.g. as next year's ``--previous``) plus a sheet listing the included units.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +18,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao.atomic import atomic_write
 from nianbao.config import ALL_SCOPE, CycleError
+from nianbao.indicator_output import SHEETS, add_indicator_sheets
+from nianbao.indicators import Indicators, Subject, compute, sentences
 from nianbao.intake import IntakeData, build_workbook
 from nianbao.layout import META_SHEET, workbook_layout
 from nianbao.model import Finding, Submission, Value
@@ -139,8 +141,10 @@ class MemberRow:
 
 
 def write_summary_workbook(path: Path, sub: Submission, rows: Sequence[MemberRow], *,
-                           fee_decimals: int = 4, spec: FormatSpec = DEFAULT_FORMAT) -> Path:
-    """The 汇总 as an intake workbook plus the 汇总单位 sheet; written atomically."""
+                           fee_decimals: int = 4, spec: FormatSpec = DEFAULT_FORMAT,
+                           indicators: Indicators | None = None) -> Path:
+    """The 汇总 as an intake workbook plus the 汇总单位 sheet (and the indicators with
+    their charts, :mod:`nianbao.indicator_output`); written atomically."""
     wb = build_workbook(IntakeData(agency=sub.agency, code=sub.code, year=sub.year,
                                    level=sub.level, values=dict(sub.values),
                                    narrative=dict(sub.narrative)),
@@ -148,6 +152,10 @@ def write_summary_workbook(path: Path, sub: Submission, rows: Sequence[MemberRow
     ws = wb.create_sheet(MEMBERS_SHEET)
     _members_sheet(ws, sub, rows)
     wb.move_sheet(ws, offset=wb.sheetnames.index(META_SHEET) - wb.sheetnames.index(MEMBERS_SHEET))
+    if indicators is not None:
+        add_indicator_sheets(wb, indicators)
+        for name in SHEETS:  # before the hidden metadata sheet, like 汇总单位
+            wb.move_sheet(name, offset=wb.sheetnames.index(META_SHEET) - wb.sheetnames.index(name))
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
@@ -200,6 +208,7 @@ class SummaryResult:
     workbook: Path
     report: Path | None = None
     note: str = ""  # why no Word report was written, if none was
+    indicators: Indicators | None = None
 
     @property
     def included(self) -> tuple[MemberRow, ...]:
@@ -225,20 +234,33 @@ class SummaryResult:
             "note": self.note,
             "figures": {h: (str(v) if isinstance(v, Decimal) else v) for (h, _), v
                         in zip(KEY_FIGURES, key_figures(self.submission), strict=True)},
+            "indicators": None if self.indicators is None else {
+                "disclosure_rate": _ratio(self.indicators.total.disclosure.value),
+                "review_correction_rate": _ratio(self.indicators.total.review.value),
+                "litigation_correction_rate": _ratio(self.indicators.total.litigation.value),
+                "warnings": [{"code": u.code, "name": u.name, "rule": f.code,
+                              "message": f.message} for u, f in self.indicators.findings]},
         }
 
 
-Renderer = Callable[[Submission, Path, bool], None]  # (summary, out_path, draft)
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else str(round(value, 4))
+
+
+# (summary, out_path, draft, last year's 汇总 or None)
+Renderer = Callable[[Submission, Path, bool, Submission | None], None]
 
 
 def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year: int,
                  scope: Sequence[str] = (), settings: Settings = DEFAULT_SETTINGS,
                  previous: PreviousData | None = None, render: Renderer | None = None,
+                 history: Iterable[Submission] = (),
                  spec: FormatSpec = DEFAULT_FORMAT) -> SummaryResult:
     """Sum the units in ``scope`` that passed, check the sum, write the workbook and report.
 
     Units in scope that have not reported or have errors are left out and listed
-    with the reason; the report is then rendered as a draft.
+    with the reason; the report is then rendered as a draft.  ``history`` (the
+    archived years) gives the indicators and the 同比 of the standard sentences.
     """
     units = resolve_scope(roster, scope)
     status_of = {s.unit.code: s for s in board.units}
@@ -252,9 +274,11 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
             rows.append(MemberRow(unit=unit, reason=status.label))
     members = [r.submission for r in rows if r.submission is not None]
     summary = aggregate(members, agency=name, year=year, spec=spec)
-    summary = replace(summary, narrative={"s1": (
+    indicators, last = _indicators(rows, history, name, year, previous, settings, spec)
+    stats = sentences(summary.values, last.values if last is not None else None, spec)
+    summary = replace(summary, narrative={"s1": tuple(p for p in (
         f"本报告汇总了{name}{len(members)}个单位{year}年度政府信息公开工作的统计数据，"
-        "纳入汇总的单位见附表。",), "s5": (), "s6": ()})
+        "纳入汇总的单位见附表。", stats["summary"]) if p), "s5": (), "s6": ()})
     findings = check_aggregate(summary, settings, spec)
     if previous is not None and previous.summary is not None:
         findings += cross_year_findings(summary, previous.summary, settings=settings, spec=spec)
@@ -262,7 +286,8 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
     folder = outputs / SUMMARY_FOLDER
     stem = f"{name}{label}{year}年政府信息公开工作年度报告"
     workbook = write_summary_workbook(folder / safe_name(f"{stem}汇总数据", ".xlsx"), summary, rows,
-                                      fee_decimals=settings.fee_decimals, spec=spec)
+                                      fee_decimals=settings.fee_decimals, spec=spec,
+                                      indicators=indicators)
     report_path: Path | None = None
     note = ""
     if not members:
@@ -273,6 +298,26 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
         draft = bool(len(members) < len(rows)
                      or any(f.severity == "error" for f in findings))
         report_path = folder / safe_name(stem + ("（草稿）" if draft else ""), ".docx")
-        render(summary, report_path, draft)
+        render(summary, report_path, draft, last)
     return SummaryResult(submission=summary, rows=tuple(rows), findings=tuple(findings),
-                         workbook=workbook, report=report_path, note=note)
+                         workbook=workbook, report=report_path, note=note,
+                         indicators=indicators)
+
+
+def _indicators(rows: Sequence[MemberRow], history: Iterable[Submission], name: str, year: int,
+                previous: PreviousData | None, settings: Settings,
+                spec: FormatSpec) -> tuple[Indicators | None, Submission | None]:
+    """The members' indicators, and last year's 汇总 (same units from the archive, else
+    the ``--previous`` 汇总) for the 同比 sentences."""
+    subjects = [Subject(code=r.unit.code, name=r.unit.name, level=r.unit.level,
+                        names=r.unit.names, submission=r.submission)
+                for r in rows if not r.reason and r.submission is not None]
+    if not subjects:
+        return None, None
+    ind = compute(subjects, history, year=year, total_name=name, settings=settings, spec=spec)
+    last_values = ind.total.last_values
+    if last_values is None and previous is not None and previous.summary is not None:
+        last_values = previous.summary.values
+    last = None if last_values is None else Submission(agency=name, year=year - 1,
+                                                         values=last_values)
+    return ind, last

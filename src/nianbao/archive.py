@@ -212,7 +212,33 @@ def previous_for(config: Config) -> PreviousData | None:
     return None
 
 
-def _sibling_workspaces(config: Config) -> Iterator[Config]:
+def history_for(config: Config) -> list[Submission]:
+    """Every archived unit-year before the workspace's year, for the reviewer indicators.
+
+    The workspace's own archive, then (SQLite) the archives of earlier years'
+    workspaces beside it; a unit-year held twice is taken from the first.
+    An archive that cannot be read adds nothing (the indicators then show no history).
+    """
+    seen: set[tuple[str, int]] = set()
+    out: list[Submission] = []
+    for candidate in (config, *_sibling_workspaces(config, earlier=True)):
+        try:
+            engine = existing_engine(candidate)
+            subs = [] if engine is None else submissions(engine)
+        except SQLAlchemyError:
+            subs = []
+        for sub in subs:
+            if sub.year is None or sub.year >= config.year:
+                continue
+            key = (unit_key(sub), sub.year)
+            if key not in seen:
+                seen.add(key)
+                out.append(sub)
+    return out
+
+
+def _sibling_workspaces(config: Config, *, earlier: bool = False) -> Iterator[Config]:
+    """Workspaces beside this one of last year (``earlier``: of any earlier year, newest first)."""
     if config.database_url:
         return  # one shared database already holds every year
     parent = config.root.parent
@@ -220,14 +246,17 @@ def _sibling_workspaces(config: Config) -> Iterator[Config]:
         folders = sorted(p for p in parent.iterdir() if p.is_dir() and p != config.root)
     except OSError:
         return
+    found = []
     for folder in folders:
         if (folder / CONFIG_NAME).is_file():
             try:
                 other = load_config(folder / CONFIG_NAME)
             except CycleError:
                 continue
-            if other is not None and other.year == config.year - 1:
-                yield other
+            if other is not None and (other.year == config.year - 1
+                                      or earlier and other.year < config.year):
+                found.append(other)
+    yield from sorted(found, key=lambda c: -c.year)
 
 
 # ------------------------------------------------------------------ the long table

@@ -182,21 +182,27 @@ class Renderer:
         self.template = Template.load(template)
         self.settings = settings
 
-    def render(self, sub: Submission, *, draft: bool, html: bool) -> tuple[bytes, str | None]:
-        """The .docx bytes and, if asked, the HTML page, from one template context."""
+    def render(self, sub: Submission, *, draft: bool, html: bool,
+               last: Submission | None = None) -> tuple[bytes, str | None]:
+        """The .docx bytes and, if asked, the HTML page, from one template context.
+
+        ``last``: the unit's last-year submission, for the 同比 sentences (``stats``).
+        """
         from nianbao.context import build_context
         from nianbao.html import render_html
 
-        context = build_context(sub, fee_decimals=self.settings.fee_decimals, draft=draft)
+        context = build_context(sub, fee_decimals=self.settings.fee_decimals, draft=draft,
+                                last=last.values if last is not None else None)
         return self.template.render(context), render_html(context) if html else None
 
 
 def render_report(sub: Submission, out_path: Path, template: Path | None = None, *,
-                  draft: bool = False, settings: Settings = DEFAULT_SETTINGS) -> Path:
+                  draft: bool = False, settings: Settings = DEFAULT_SETTINGS,
+                  last: Submission | None = None) -> Path:
     """Render one report (e.g. the 汇总) to ``out_path`` atomically."""
     renderer = Renderer(template or default_template(), settings)
     as_html = out_path.suffix.lower() == ".html"
-    docx, page = renderer.render(sub, draft=draft, html=as_html)
+    docx, page = renderer.render(sub, draft=draft, html=as_html, last=last)
     if page is not None:
         write_text(out_path, page)
     else:
@@ -275,8 +281,10 @@ def _process(job: _Job) -> Outcome:
         return Outcome(status=Status.REFUSED, reasons=report.errors,
                        timings=(("read+check", t1 - t0),), **base)  # type: ignore[arg-type]
     draft = not report.valid
+    last = (previous.find(report.form_code or sub.code, (sub.agency,))
+            if isinstance(previous, PreviousData) else None)
     try:
-        docx, page = renderer.render(sub, draft=draft, html=job.html)
+        docx, page = renderer.render(sub, draft=draft, html=job.html, last=last)
     except Exception as exc:  # noqa: BLE001 - one agency's failure must not stop the batch
         reason = finding("render-failed", error=exc)
         return Outcome(status=Status.FAILED, reasons=(reason,), **base)  # type: ignore[arg-type]

@@ -154,15 +154,14 @@ def status_cmd(workspace: Path | None, previous: Path | None, carryover_error: b
       nianbao status --previous ../2024年报
       nianbao status --json > 状态.json
     """
-    from nianbao.runner import board_for, gather, output_links, run_lock
-    from nianbao.status_output import status_text, write_status_outputs
+    from nianbao.runner import board_for, gather, run_lock, write_status
+    from nianbao.status_output import status_text
 
     config = _config(workspace, previous=previous, carryover_error=carryover_error)
     with edge(), run_lock(config.lock_file), progress_bar(_interactive(quiet, as_json)) as bar:
         gathered = gather(config, progress=bar)
         board = board_for(gathered)
-        write_status_outputs(board, config.outputs, base=config.root,
-                             links=output_links(gathered))
+        write_status(gathered, board)
     if as_json:
         _echo_json(board.to_dict(config.root))
     elif not quiet:

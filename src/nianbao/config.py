@@ -145,7 +145,25 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
     fee_decimals = int(str(get(checks, "fee_decimals", int, 4, "收费金额小数位数")))
     if not 0 <= fee_decimals <= 6:
         raise ConfigError(f"{where}收费金额小数位数 fee_decimals = {fee_decimals} 应在 0 到 6 之间。")
+    trend: dict[str, Decimal] = {}
+    for key, label in (("trend_high", "指标提示倍数上限"), ("trend_low", "指标提示倍数下限")):
+        raw = get(checks, key, (int, float, str), str(getattr(DEFAULT_SETTINGS, key)), label)
+        try:
+            trend[key] = Decimal(str(raw))
+        except InvalidOperation:
+            trend[key] = Decimal(-1)
+        if not trend[key].is_finite() or trend[key] <= 0:
+            raise ConfigError(f"{where}{label} {key} = {raw!r} 应为大于 0 的数。")
+    if trend["trend_low"] >= 1 or trend["trend_high"] <= 1:
+        raise ConfigError(f"{where}trend_low 应小于 1，trend_high 应大于 1。")
+    trend_min = get(checks, "trend_min_sample", int, DEFAULT_SETTINGS.trend_min_sample,
+                    "指标提示最小件数")
+    assert isinstance(trend_min, int)
+    if trend_min < 0:
+        raise ConfigError(f"{where}指标提示最小件数 trend_min_sample = {trend_min} 不能为负数。")
+    trend_high, trend_low = trend["trend_high"], trend["trend_low"]
     settings = Settings(
+        trend_high=trend_high, trend_low=trend_low, trend_min_sample=trend_min,
         fee_decimals=fee_decimals,
         fee_max=fee_max,
         blank_is_error=bool(get(checks, "blank_is_error", bool, False, "空白按错误处理")),
@@ -235,6 +253,9 @@ fee_decimals = {settings.fee_decimals}                   # 收费金额（万元
 fee_max = {_toml_str(str(settings.fee_max))}               # 收费金额超过此数（万元）时提示“可能把元填成了万元”
 blank_is_error = {str(settings.blank_is_error).lower()}  # 数字单元格留空：false 按 0 处理并提示；true 按错误处理
 carryover_error = {str(settings.carryover_error).lower()} # 本年“上年结转”与上年“结转下年度”不一致：false 警告；true 错误
+trend_high = {settings.trend_high}                     # 指标分析：本年是上年的几倍以上时提示
+trend_low = {settings.trend_low}                    # 指标分析：本年不到上年的几倍时提示
+trend_min_sample = {settings.trend_min_sample}              # 指标分析：件数（本年或上年、可比单位中位数）达到此数才提示
 
 [summary]
 name = {_toml_str(summary_name)}   # 汇总报告使用的单位名称

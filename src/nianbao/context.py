@@ -22,6 +22,11 @@ Top-level variables (ASCII names, because Jinja needs identifiers):
 ``sections``    the same headings keyed by section id: ``sections.s3``
 ``t2_1`` …      one nested dict per table: ``t3.r3_3_2.social``, ``t4.rv_total``,
 ``t3``, ``t4``  ``t2_8.fees.amount`` (the schema key, split on ``.``)
+``stats``       the standard sentences and indicators for 总体情况
+                (:data:`nianbao.indicators.SENTENCE_VARIABLES`): ``stats.new_sentence``
+                “本年新收政府信息公开申请12件，同比增长20%。”, ``stats.public_sentence``
+                “予以公开8件，占办理结果总数的66.7%。”, ``stats.disclosure_rate`` …;
+                the 同比 parts are empty without last year's values
 ==============  ==============================================================
 
 Number display: a count is its decimal digits (``"12"``, no thousands
@@ -43,10 +48,11 @@ its own first-line indent.  Leading and trailing white space of a paragraph
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from nianbao.model import Submission
+from nianbao.indicators import sentences
+from nianbao.model import Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FORMATS, FormatSpec
 from nianbao.typeset import title_lines
 
@@ -103,9 +109,12 @@ def _spec(sub: Submission) -> FormatSpec:
     return FORMATS.get(sub.format_id, DEFAULT_FORMAT)
 
 
-def build_context(sub: Submission, *, fee_decimals: int = 4,
-                  draft: bool = False) -> dict[str, object]:
-    """The template variables for one report (pure; see the module docstring)."""
+def build_context(sub: Submission, *, fee_decimals: int = 4, draft: bool = False,
+                  last: Mapping[str, Value | None] | None = None) -> dict[str, object]:
+    """The template variables for one report (pure; see the module docstring).
+
+    ``last``: last year's values of the same unit (or 汇总), for the 同比 in ``stats``.
+    """
     spec = _spec(sub)
     agency = clean_text(sub.agency)
     year = str(sub.year) if sub.year else ""
@@ -129,6 +138,7 @@ def build_context(sub: Submission, *, fee_decimals: int = 4,
         if section.narrative:
             context[section.id] = clean_paragraphs(sub.narrative.get(section.id, ()))
     context["sections"] = headings
+    context["stats"] = sentences(sub.values, last, spec)
     for table_id, cells in _tables(sub, spec, fee_decimals).items():
         context[table_id] = cells
     return context

@@ -57,12 +57,13 @@ class Stage(enum.StrEnum):
     BUILD = "build"  # writing reports
     TEMPLATE = "template"  # `template check` on a Word template
     REGISTER = "register"  # the register sheets (依申请公开登记台账, 复议诉讼案件登记)
+    INDICATOR = "indicator"  # reviewer indicators over the archived years (indicators.py)
 
     @property
     def zh(self) -> str:
         return {"file": "文件", "read": "读取", "rule": "勾稽与规则", "cross-year": "跨年度",
                 "text": "文字", "build": "生成", "template": "模板",
-                "register": "登记台账"}[self.value]
+                "register": "登记台账", "indicator": "指标"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +344,24 @@ KINDS: tuple[Kind, ...] = (
        "− 本年废止 {repealed} 应为 {should}。本年文件：{file}；上年文件：{last_file}。"
        "如有期满失效、修改等情况，请在报告中说明。", "核对现行有效件数，或在报告中说明。",
        summary="现行有效件数与“上年现行有效 + 本年制发 − 本年废止”不符"),
+    # --- indicator: what reviewers look at, over the archived years (indicators.py)
+    _k("trend-jump", W, Stage.INDICATOR,
+       "“{label}”{year}年为 {now} 件，{last_year}年为 {before} 件，是上年的 {ratio} 倍"
+       "（超过 {limit} 倍）。请核实数字；如确有原因，宜在报告中说明。",
+       "核实数字，或在报告中说明变化的原因。",
+       summary="本年新收或某项办理结果是上年的 5 倍以上、0.2 倍以下或上年为 0"
+               "（本年或上年达到最小件数 `trend_min_sample` 时；倍数可在 [checks] 中设置）"),
+    _k("trend-jump:drop", W, Stage.INDICATOR,
+       "“{label}”{year}年为 {now} 件，{last_year}年为 {before} 件，只有上年的 {ratio} 倍"
+       "（低于 {limit} 倍）。请核实数字；如确有原因，宜在报告中说明。",
+       "核实数字，或在报告中说明变化的原因。"),
+    _k("trend-jump:from-zero", W, Stage.INDICATOR,
+       "“{label}”{year}年为 {now} 件，{last_year}年为 0 件。请核实数字；如确有原因，宜在报告中说明。",
+       "核实数字，或在报告中说明变化的原因。"),
+    _k("trend-zero-peer", W, Stage.INDICATOR,
+       "“{label}”{year}年为 0 件，而{group}中 {peers} 个单位的中位数为 {median} 件。请核实是否漏填。",
+       "核实是否漏填。",
+       summary="某项为 0，而同层级可比单位的中位数达到最小件数 `trend_min_sample`"),
     # --- build: writing reports (build.py)
     # --- register: 表三/表四 counted from the register sheets (register_checks.py, register_read.py)
     _k("reg-count-mismatch", E, Stage.REGISTER,

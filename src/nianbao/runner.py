@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.aggregate import SummaryResult, make_summary
-from nianbao.archive import archive_reports_of, previous_for
+from nianbao.archive import archive_reports_of, history_for, previous_for
 from nianbao.atomic import describe_os_error
 from nianbao.check import check_file, collect, sort_findings
 from nianbao.config import Config, CycleError
@@ -291,6 +291,14 @@ def output_links(gathered: Gathered) -> dict[str, str]:
     return links_for_outputs(gathered.config, gathered.roster)
 
 
+def write_status(gathered: Gathered, board: Board) -> dict[str, Path]:
+    """status.xlsx/.html (with the reviewer indicators over the archived years), feedback, 催报."""
+    config = gathered.config
+    return write_status_outputs(board, config.outputs, base=config.root,
+                                links=output_links(gathered), history=history_for(config),
+                                settings=config.settings)
+
+
 def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None = None,
               render: bool = True) -> SummaryResult:
     """The 汇总 of the configured (or given) scope, rendered through the Word template."""
@@ -298,14 +306,15 @@ def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None
 
     config = gathered.config
 
-    def renderer(sub: Submission, out: Path, draft: bool) -> None:
-        render_report(sub, out, config.template, draft=draft, settings=config.settings)
+    def renderer(sub: Submission, out: Path, draft: bool, last: Submission | None) -> None:
+        render_report(sub, out, config.template, draft=draft, settings=config.settings,
+                      last=last)
 
     return make_summary(board, gathered.roster, outputs=config.outputs,
                         name=config.summary_name or "汇总", year=config.year,
                         scope=config.scope if scope is None else scope,
                         settings=config.settings, previous=gathered.previous,
-                        render=renderer if render else None)
+                        render=renderer if render else None, history=history_for(config))
 
 
 def build_counts_text(build: dict[str, object]) -> str:
@@ -384,7 +393,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
         for note in summary.notes:
             say(note, "注意")
     board = board_for(gathered, html=options.html, drafts=options.drafts)
-    write_status_outputs(board, config.outputs, base=config.root, links=output_links(gathered))
+    write_status(gathered, board)
     say(board.totals_line())
     for status in board.units:
         if not status.state.done:

@@ -17,6 +17,12 @@ class Settings:
     carryover_error: bool = False  # 上年结转 ≠ last year's 结转下年度: warning or error
     max_file_bytes: int = 20 * 1024 * 1024
     max_unzipped_bytes: int = 100 * 1024 * 1024
+    # reviewer indicators (indicators.py): a row above trend_high × or below trend_low ×
+    # last year, or 0 where comparable units are high, is a warning, only from
+    # trend_min_sample 件 (this year or last year; the median of comparable units)
+    trend_high: Decimal = Decimal(5)
+    trend_low: Decimal = Decimal("0.2")
+    trend_min_sample: int = 10
 
 
 DEFAULT_SETTINGS = Settings()

@@ -14,8 +14,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from nianbao.annotate import annotate_board
 from nianbao.atomic import atomic_write, write_text
 from nianbao.config import DATE_KEYS
-from nianbao.model import FileReport, Finding
+from nianbao.indicator_output import add_indicator_sheets, board_indicators, indicators_html
+from nianbao.indicators import Indicators
+from nianbao.model import FileReport, Finding, Submission
 from nianbao.safetext import clean, path_text
+from nianbao.settings import DEFAULT_SETTINGS, Settings
 from nianbao.status import Board, State, UnitStatus, display
 from nianbao.workspace import safe_name
 
@@ -73,8 +76,10 @@ def problem_lines(board: Board, base: Path | None = None) -> list[str]:
 
 # ------------------------------------------------------------------------- xlsx
 
-def write_status_xlsx(board: Board, path: Path, base: Path | None = None) -> Path:
-    """status.xlsx: 各单位状态 (one row per unit), 问题明细 (every finding), 未识别文件."""
+def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
+                      indicators: Indicators | None = None) -> Path:
+    """status.xlsx: 各单位状态 (one row per unit), 问题明细 (every finding), 未识别文件,
+    and the reviewer indicators with their charts (:mod:`nianbao.indicator_output`)."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -115,6 +120,8 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None) -> Pat
     for x in m.conflicts:
         files.append([display(x.file, base), "冲突", x.conflict])
     _finish(files, (50, 10, 100))
+    if indicators is not None:
+        add_indicator_sheets(wb, indicators)
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
@@ -149,7 +156,8 @@ details{margin:.3em 0}.n{text-align:right}
 """ + "".join(f".s{i}{{background:#{c}}}" for i, c in enumerate(STATE_COLOURS.values()))
 
 
-def status_html(board: Board, base: Path | None = None) -> str:
+def status_html(board: Board, base: Path | None = None,
+                indicators: Indicators | None = None) -> str:
     """A self-contained page (inline CSS, no scripts): counts, units, findings, loose files."""
     e = html.escape
     states = list(State)
@@ -182,12 +190,15 @@ def status_html(board: Board, base: Path | None = None) -> str:
     if loose:
         out.append("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
                    + "</ul>")
+    if indicators is not None:
+        out.append(indicators_html(indicators))
     out.append("</body></html>\n")
     return "\n".join(out)
 
 
-def write_status_html(board: Board, path: Path, base: Path | None = None) -> Path:
-    write_text(path, status_html(board, base))
+def write_status_html(board: Board, path: Path, base: Path | None = None,
+                      indicators: Indicators | None = None) -> Path:
+    write_text(path, status_html(board, base, indicators))
     return path
 
 
@@ -287,13 +298,17 @@ def reminder_text(board: Board, today: dt.date | None = None,
 
 
 def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
-                         links: Mapping[str, str] | None = None) -> dict[str, Path]:
+                         links: Mapping[str, str] | None = None,
+                         history: Iterable[Submission] = (),
+                         settings: Settings = DEFAULT_SETTINGS) -> dict[str, Path]:
     """status.xlsx, status.html, feedback/*.txt and 催报名单.txt under ``outputs``.
 
     ``links``: unit code -> its 网上报送 link, added to the feedback texts and 催报名单.
+    ``history``: the archived years (:func:`nianbao.archive.history_for`) for the indicators.
     """
-    paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base),
-             "html": write_status_html(board, outputs / "status.html", base)}
+    indicators = board_indicators(board, history, settings=settings)
+    paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base, indicators),
+             "html": write_status_html(board, outputs / "status.html", base, indicators)}
     write_feedback(board, outputs / FEEDBACK_FOLDER, links)
     annotate_board(board, outputs / FEEDBACK_FOLDER)  # {编码}_{单位}_批注.xlsx beside each text
     paths["feedback"] = outputs / FEEDBACK_FOLDER

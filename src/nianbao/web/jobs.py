@@ -78,12 +78,11 @@ def _run(config: Config, engine: Engine, job_id: int, kind: str) -> str:
         RunOptions,
         board_for,
         gather,
-        output_links,
         run_cycle,
         run_lock,
         summarize,
+        write_status,
     )
-    from nianbao.status_output import write_status_outputs
     from nianbao.web.uploads import record_folder
 
     last = [0.0]
@@ -104,8 +103,7 @@ def _run(config: Config, engine: Engine, job_id: int, kind: str) -> str:
         gathered = gather(config, progress=progress)
         board = board_for(gathered)
         record_folder(config, engine, board)
-        write_status_outputs(board, config.outputs, base=config.root,
-                             links=output_links(gathered))
+        write_status(gathered, board)
         if kind == "summary":
             summary = summarize(gathered, board)
             return (f"汇总纳入 {len(summary.included)} 个单位，未纳入 {len(summary.excluded)} 个。"

@@ -1,0 +1,346 @@
+"""The reviewer indicators for people: sheets and native charts in a workbook, a page section with SVG.
+
+:func:`add_indicator_sheets` adds 指标分析, 同比变化, 指标提示 and 指标图表 (a line chart
+of each unit's 本年新收 over the archived years and a bar chart of 实质公开率 by unit,
+drawn by Excel/WPS/LibreOffice from the cells) to status.xlsx and the 汇总 workbook;
+:func:`indicators_html` is the same for status.html, with inline SVG (no script).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from nianbao.indicators import (
+    Indicators,
+    Rate,
+    Subject,
+    UnitIndicators,
+    change_text,
+    compute,
+    percent_text,
+)
+from nianbao.model import Submission
+from nianbao.schema import DEFAULT_FORMAT, FormatSpec
+from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.status import Board
+
+SHEETS = ("指标分析", "同比变化", "指标提示", "指标图表")
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WARN_FILL = PatternFill("solid", fgColor="FFF2CC")
+_FONT = "Noto Sans CJK SC"
+_PALETTE = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F",
+            "BCBD22", "17BECF")
+
+
+def board_indicators(board: Board, history: Iterable[Submission], *,
+                     settings: Settings = DEFAULT_SETTINGS, total_name: str = "全部单位合计",
+                     spec: FormatSpec = DEFAULT_FORMAT) -> Indicators | None:
+    """The indicators of every unit on the board with readable values (None: no year, no unit)."""
+    subjects = [Subject(code=s.unit.code, name=s.unit.name, level=s.unit.level,
+                        names=s.unit.names, submission=s.report.submission)
+                for s in board.units if s.report is not None and s.report.submission is not None]
+    if board.year is None or not subjects:
+        return None
+    return compute(subjects, history, year=board.year, total_name=total_name,
+                   settings=settings, spec=spec)
+
+
+# ------------------------------------------------------------------ xlsx
+
+def _rate_cell(rate: Rate) -> float | str:
+    value = rate.value
+    return "—" if value is None else float(value)
+
+
+def _head(ws: Worksheet, row: int, widths: Sequence[int]) -> None:
+    for cell in ws[row]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+MAIN_HEAD = ("单位编码", "单位名称", "层级", "本年新收", "上年新收", "同比", "予以公开和部分公开",
+             "办理结果总计", "实质公开率", "行政复议已审结", "复议结果纠正", "行政复议纠错率",
+             "行政诉讼已审结", "诉讼结果纠正", "行政诉讼纠错率", "指标提示")
+_RATE_COLUMNS = (9, 12, 15)
+
+
+def _main_row(u: UnitIndicators) -> list[object]:
+    return [u.code, u.name, u.level, u.new.now, u.new.before, change_text(u.new),
+            u.disclosure.part, u.disclosure.whole, _rate_cell(u.disclosure),
+            u.review.whole, u.review.part, _rate_cell(u.review),
+            u.litigation.whole, u.litigation.part, _rate_cell(u.litigation), len(u.findings)]
+
+
+def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
+    """指标分析 (one row per unit, then the 汇总), 同比变化, 指标提示, 指标图表 (two native charts)."""
+    ws = wb.create_sheet(SHEETS[0])
+    ws.append([f"{ind.year}年度 指标分析：实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；"
+               "纠错率 = 结果纠正 ÷ 已审结（总计－尚未审结）；分母为 0 时为“—”"])
+    ws.append(list(MAIN_HEAD))
+    for u in ind.everyone:
+        ws.append(_main_row(u))
+        for column in _RATE_COLUMNS:
+            ws.cell(ws.max_row, column).number_format = "0.0%"
+        if u.findings:
+            ws.cell(ws.max_row, len(MAIN_HEAD)).fill = _WARN_FILL
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    _head(ws, 2, (12, 30, 12, 9, 9, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 8))
+    ws.freeze_panes = "C3"
+
+    yoy = wb.create_sheet(SHEETS[1])
+    yoy.append(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
+    for u in ind.everyone:
+        for c in u.changes:
+            ratio = c.ratio
+            yoy.append([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
+                        float(ratio) if ratio is not None else "—"])
+            yoy.cell(yoy.max_row, 7).number_format = "0.00"
+    _head(yoy, 1, (12, 30, 36, 10, 10, 12, 8))
+    yoy.freeze_panes = "A2"
+    yoy.auto_filter.ref = yoy.dimensions
+
+    notes = wb.create_sheet(SHEETS[2])
+    notes.append(["单位编码", "单位名称", "规则代码", "说明"])
+    for u, f in ind.findings:
+        notes.append([u.code, u.name, f.code, f.message])
+    if not ind.findings:
+        notes.append(["", "", "", "没有需要提示的变化。"])
+    _head(notes, 1, (12, 30, 22, 110))
+    notes.freeze_panes = "A2"
+    _charts(wb.create_sheet(SHEETS[3]), ind)
+    for name in SHEETS:
+        _print_setup(wb[name], ind.year)
+
+
+def _print_setup(ws: Worksheet, year: int) -> None:
+    """A4 landscape, one page wide, the sheet's name and the year as the header."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.oddHeader.center.text = f"{year}年度 {ws.title}"
+    ws.print_options.horizontalCentered = True
+
+
+def _charts(ws: Worksheet, ind: Indicators) -> None:
+    """The two charts on top, the cells they are drawn from below them (the charts stay live)."""
+    years = ind.years
+    rated = _by_rate(ind.units)
+    line_rows = 18  # the line chart: 9 cm ≈ 18 rows
+    bar_height = max(7.0, 0.55 * len(rated) + 3)
+    first = line_rows + int(bar_height / 0.5) + 4  # first row of the data, below both charts
+    ws.cell(first, 1, "各单位历年本年新收申请数（件）").font = Font(bold=True)
+    ws.cell(first + 1, 1, "单位")
+    for i, year in enumerate(years, 2):
+        ws.cell(first + 1, i, f"{year}年")
+    for r, u in enumerate(ind.units, first + 2):
+        ws.cell(r, 1, u.name)
+        for i, year in enumerate(years, 2):
+            ws.cell(r, i, u.history.get(year))
+    last_trend = first + 1 + len(ind.units)
+    line = LineChart()
+    line.title = "各单位历年本年新收申请数"
+    line.y_axis.title = "件"
+    line.x_axis.title = "年度"
+    line.add_data(Reference(ws, min_col=1, max_col=1 + len(years), min_row=first + 2,
+                            max_row=max(last_trend, first + 2)),
+                  from_rows=True, titles_from_data=True)
+    line.set_categories(Reference(ws, min_col=2, max_col=1 + len(years), min_row=first + 1,
+                                  max_row=first + 1))
+    for i, series in enumerate(line.series):
+        series.graphicalProperties.line.solidFill = _PALETTE[i % len(_PALETTE)]
+        series.graphicalProperties.line.width = 22000
+        series.marker.symbol = "circle"
+        series.smooth = False
+    _axes(line)
+    line.height, line.width = 9, 24
+    ws.add_chart(line, "A1")
+
+    start = last_trend + 2
+    ws.cell(start, 1, f"{ind.year}年各单位实质公开率（没有办理结果的单位不列）").font = Font(bold=True)
+    ws.cell(start + 1, 1, "单位")
+    ws.cell(start + 1, 2, "实质公开率")
+    for i, u in enumerate(rated, start + 2):
+        ws.cell(i, 1, u.name)
+        ws.cell(i, 2, float(u.disclosure.value or 0)).number_format = "0.0%"
+    bar = BarChart()
+    bar.type = "bar"
+    bar.title = f"{ind.year}年各单位实质公开率"
+    bar.legend = None
+    if rated:
+        bar.add_data(Reference(ws, min_col=2, min_row=start + 1, max_row=start + 1 + len(rated)),
+                     titles_from_data=True)
+        bar.set_categories(Reference(ws, min_col=1, min_row=start + 2,
+                                     max_row=start + 1 + len(rated)))
+        bar.series[0].graphicalProperties.solidFill = "4472C4"
+        bar.dataLabels = DataLabelList(showVal=True, showSerName=False, showCatName=False,
+                                       showLegendKey=False, showPercent=False, numFmt="0.0%")
+    bar.y_axis.number_format = "0%"
+    bar.y_axis.scaling.min = 0
+    bar.y_axis.scaling.max = 1
+    bar.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
+    _axes(bar)
+    bar.height, bar.width = bar_height, 24
+    ws.add_chart(bar, f"A{line_rows + 2}")
+    ws.column_dimensions["A"].width = 30
+    ws.row_breaks.append(Break(id=first - 1))  # the charts print on their own page
+
+
+def _axes(chart: LineChart | BarChart) -> None:
+    chart.x_axis.delete = False  # openpyxl ≥ 3.1 hides axes unless told
+    chart.y_axis.delete = False
+
+
+def _by_rate(units: Iterable[UnitIndicators]) -> list[UnitIndicators]:
+    """Units with a 实质公开率, highest first (ties in board order)."""
+    rated = [u for u in units if u.disclosure.value is not None]
+    return sorted(rated, key=lambda u: -(u.disclosure.value or Decimal(0)))
+
+
+# ------------------------------------------------------------------ html
+
+_CSS = """
+.ind svg{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:100%}
+.ind .warn{background:#fff2cc}.ind td.n{text-align:right}.ind .note{color:#555;font-size:13px}
+"""
+
+
+def indicators_html(ind: Indicators) -> str:
+    """A section of the status page: the 汇总 over the years, rates by unit, the table, warnings."""
+    e = html.escape
+    total = ind.total
+    out = [f"<section class=\"ind\" id=\"indicators\"><style>{_CSS}</style>",
+           f"<h2>指标分析（{ind.year}年度）</h2>",
+           "<p class=\"note\">实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；纠错率 = 结果纠正 ÷ 已审结"
+           "（总计－尚未审结）；分母为 0 时显示“—”。历年数据取自归档。</p>",
+           f"<p>{e(total.name)}：本年新收 {total.new.now if total.new.now is not None else '—'} 件"
+           f"（{e(change_text(total.new))}），实质公开率 {e(percent_text(total.disclosure.value))}，"
+           f"行政复议纠错率 {e(percent_text(total.review.value))}，"
+           f"行政诉讼纠错率 {e(percent_text(total.litigation.value))}。</p>",
+           "<div class=\"charts\">",
+           line_svg([(total.name, total.history)], ind.years,
+                    f"{total.name}历年本年新收申请数（件）"),
+           bar_svg([(u.name, u.disclosure.value) for u in _by_rate(ind.units)],
+                   f"{ind.year}年各单位实质公开率"),
+           "</div>",
+           "<table><caption>各单位指标</caption><tr><th>单位</th>"
+           f"<th>历年本年新收（{ind.years[0]}—{ind.years[-1]}年）</th><th>本年新收</th>"
+           "<th>同比</th><th>实质公开率</th><th>行政复议纠错率</th><th>行政诉讼纠错率</th>"
+           "<th>各项办理结果同比</th></tr>"]
+    for u in ind.everyone:
+        changes = "".join(f"<li>{e(c.measure.label)}：{_n(c.now)}（上年 {_n(c.before)}，"
+                          f"{e(change_text(c))}）</li>" for c in u.changes)
+        warn = " class=\"warn\"" if u.findings else ""
+        out.append(
+            f"<tr{warn}><td>{e(u.name)}</td>"
+            f"<td>{line_svg([(u.name, u.history)], ind.years, '', small=True)}</td>"
+            f"<td class=\"n\">{_n(u.new.now)}</td><td>{e(change_text(u.new))}</td>"
+            f"<td class=\"n\">{e(percent_text(u.disclosure.value))}</td>"
+            f"<td class=\"n\">{e(percent_text(u.review.value))}</td>"
+            f"<td class=\"n\">{e(percent_text(u.litigation.value))}</td>"
+            f"<td><details><summary>展开（{len(u.findings)} 条提示）</summary><ul>{changes}</ul>"
+            f"</details></td></tr>")
+    out.append("</table>")
+    if ind.findings:
+        out.append("<h3>指标提示</h3><ol>" + "".join(
+            f"<li>{e(u.name)}：[{e(f.code)}] {e(f.message)}</li>" for u, f in ind.findings)
+            + "</ol>")
+    else:
+        out.append("<p>指标提示：没有需要提示的变化。</p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _n(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _t(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def line_svg(series: Sequence[tuple[str, Mapping[int, int | None]]], years: Sequence[int],
+             title: str, *, small: bool = False) -> str:
+    """A line chart (one polyline per series over ``years``) as inline SVG."""
+    e = html.escape
+    width, height = (160, 40) if small else (520, 240)
+    left, right, top, bottom = (4, 4, 6, 6) if small else (48, 16, 34, 36)
+    peak = max([v for _, h in series for v in h.values() if v is not None] or [0]) or 1
+    span = max(len(years) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + (width - left - right) * (i / span if len(years) > 1 else 0.5)
+
+    def y(v: int) -> float:
+        return height - bottom - (height - top - bottom) * v / peak
+
+    parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
+             f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{e(title or series[0][0])}\">"]
+    if not small:
+        parts.append(f"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
+                     f"{e(title)}</text>")
+        for frac in (0, 0.5, 1):
+            gy = y(round(peak * frac))
+            parts.append(f"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{_t(gy)}\" "
+                         f"y2=\"{_t(gy)}\" stroke=\"#ddd\"/><text x=\"{left - 6}\" y=\"{_t(gy + 4)}\""
+                         f" text-anchor=\"end\" font-size=\"12\">{round(peak * frac)}</text>")
+        for i, year in enumerate(years):
+            parts.append(f"<text x=\"{_t(x(i))}\" y=\"{height - 14}\" text-anchor=\"middle\" "
+                         f"font-size=\"12\">{year}年</text>")
+    for n, (name, history) in enumerate(series):
+        colour = "#" + _PALETTE[n % len(_PALETTE)]
+        points = [(x(i), y(v)) for i, yr in enumerate(years)
+                  if (v := history.get(yr)) is not None]
+        if len(points) > 1:
+            parts.append("<polyline fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"2\" "
+                         "points=\"" + " ".join(f"{_t(a)},{_t(b)}" for a, b in points) + "\"/>")
+        for (a, b), yr in zip(points, [yr for yr in years if history.get(yr) is not None],
+                              strict=True):
+            parts.append(f"<circle cx=\"{_t(a)}\" cy=\"{_t(b)}\" r=\"{2 if small else 3.5}\" "
+                         f"fill=\"{colour}\"><title>{e(name)} {yr}年：{history.get(yr)} 件"
+                         "</title></circle>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_svg(rows: Sequence[tuple[str, Decimal | None]], title: str) -> str:
+    """A horizontal bar chart of rates (0–100%) as inline SVG."""
+    e = html.escape
+    label_w, bar_w, row_h, top = 200, 280, 22, 34
+    width = label_w + bar_w + 70
+    height = top + row_h * max(len(rows), 1) + 12
+    parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
+             f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{e(title)}\">",
+             f"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
+             f"{e(title)}</text>"]
+    if not rows:
+        parts.append(f"<text x=\"{width / 2}\" y=\"{top + 14}\" text-anchor=\"middle\" "
+                     "font-size=\"13\">没有办理结果，无法计算。</text>")
+    for i, (name, value) in enumerate(rows):
+        ty = top + i * row_h
+        share = float(value or 0)
+        label = name if len(name) <= 14 else name[:13] + "…"
+        parts.append(
+            f"<text x=\"{label_w - 6}\" y=\"{ty + 15}\" text-anchor=\"end\" font-size=\"13\">"
+            f"<title>{e(name)}</title>{e(label)}</text>"
+            f"<rect x=\"{label_w}\" y=\"{ty + 3}\" width=\"{_t(bar_w * share)}\" height=\"{row_h - 6}\""
+            f" fill=\"#4472c4\"/><text x=\"{_t(label_w + bar_w * share + 4)}\" y=\"{ty + 15}\" "
+            f"font-size=\"12\">{e(percent_text(value))}</text>")
+    parts.append(f"<line x1=\"{label_w}\" x2=\"{label_w}\" y1=\"{top}\" y2=\"{height - 12}\" "
+                 "stroke=\"#999\"/></svg>")
+    return "".join(parts)
