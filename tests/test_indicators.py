@@ -155,7 +155,9 @@ def test_indicators_from_a_constructed_archive(tmp_path: Path) -> None:
                    for y, n in ((2022, 3), (2023, 30), (2024, 6))])
     store(engine, [Entry(submission=sub("A", 2026, t3(99)), origin="build", valid=True)])
 
-    ind = indicators([sub("A", 2025, t3(12, public=6))], submissions(engine))
+    history = submissions(engine)
+    engine.dispose()
+    ind = indicators([sub("A", 2025, t3(12, public=6))], history)
 
     assert ind.units[0].history == {2022: 3, 2023: 30, 2024: 6, 2025: 12}  # 2026 is no history
     assert ind.units[0].new.percent == 100
@@ -352,8 +354,9 @@ def test_status_and_summary_show_indicators_from_last_years_workspace(tmp_path: 
                                                          "t3.r1.total": 10 * new0 + 60})
     from nianbao.archive import open_archive
 
-    store(open_archive(last), [Entry(submission=s, origin="import", valid=True)
-                               for s in history])
+    engine = open_archive(last)
+    store(engine, [Entry(submission=s, origin="import", valid=True) for s in history])
+    engine.dispose()
     ws = tmp_path / "2025"
     config = load_config(ws / "nianbao.toml")
     assert config is not None

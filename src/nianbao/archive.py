@@ -222,9 +222,14 @@ def history_for(config: Config) -> list[Submission]:
     seen: set[tuple[str, int]] = set()
     out: list[Submission] = []
     for candidate in (config, *_sibling_workspaces(config, earlier=True)):
+        subs: list[Submission] = []
         try:
             engine = existing_engine(candidate)
-            subs = [] if engine is None else submissions(engine)
+            if engine is not None:
+                try:
+                    subs = submissions(engine)
+                finally:
+                    engine.dispose()
         except SQLAlchemyError:
             subs = []
         for sub in subs:
