@@ -148,15 +148,19 @@ def _previous(config: object, settings: object) -> object:
 @click.option("--fee-decimals", type=click.IntRange(0, 6), default=4, show_default=True,
               help="收费金额（万元）保留的小数位数。")
 @click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
+@click.option("--register", "with_register", is_flag=True,
+              help="同时生成依申请公开登记台账和复议诉讼案件登记，表三、表四按台账自动统计。")
 def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int,
-             force: bool) -> None:
+             force: bool, with_register: bool) -> None:
     """生成一个单位的数据填报表（Excel）。
 
     \b
     示例：
       nianbao form -o 获嘉县民政局.xlsx --agency 获嘉县民政局 --code 410724-012 --year 2025
+      nianbao form -o 某局.xlsx --agency 某局 --year 2025 --register
     """
     from nianbao.intake import IntakeData, write_intake
+    from nianbao.register_form import write_register_form
 
     if output.suffix.lower() != ".xlsx":
         raise click.BadParameter("填报表必须保存为 .xlsx 文件。", param_hint="-o")
@@ -165,8 +169,11 @@ def form_cmd(output: Path, agency: str, code: str, year: int, fee_decimals: int,
     if output.exists() and not force:
         raise click.UsageError(f"{output} 已存在（可能是已收到的报表），未覆盖；确需覆盖请加 --force。")
     try:
-        write_intake(output, IntakeData(agency=agency, code=code, year=year),
-                     fee_decimals=fee_decimals)
+        data = IntakeData(agency=agency, code=code, year=year)
+        if with_register:
+            write_register_form(output, data, fee_decimals=fee_decimals)
+        else:
+            write_intake(output, data, fee_decimals=fee_decimals)
     except OSError as exc:
         from nianbao.atomic import describe_os_error
 
@@ -359,3 +366,7 @@ from nianbao.cli_import import register as _register_import  # noqa: E402
 
 _register_import(main)
 _register_serve(main)
+
+from nianbao.cli_register import register as _register_register  # noqa: E402
+
+_register_register(main)

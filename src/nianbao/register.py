@@ -97,14 +97,51 @@ def _result_choices(spec: FormatSpec) -> tuple[Choice, ...]:
             label = f"{parent.label}：{row.label}"
         else:
             label = min((row.label, *row.aliases), key=len)
-        out.append(Choice(label=label, value=row.id, variants=(row.label, *row.aliases)))
+        out.append(Choice(label=label, value=row.id,
+                          variants=(row.label, *row.aliases, *RESULT_WORDING.get(row.id, ()))))
     return tuple(out)
 
 
+# How offices word a result in their own registers (import only; the dropdown has the
+# schema's labels).  Only unambiguous wordings: anything else is a finding, not a guess.
+RESULT_WORDING: Mapping[str, tuple[str, ...]] = {
+    "r3_1": ("予以公开", "公开", "全部公开", "同意公开", "已公开", "提供", "予以提供",
+             "已主动公开", "依法已主动公开", "告知获取方式"),
+    "r3_2": ("部分公开", "部分予以公开", "区分处理", "部分公开部分不公开"),
+    "r3_3_1": ("国家秘密", "涉及国家秘密", "不予公开（国家秘密）"),
+    "r3_3_2": ("法律法规禁止公开", "其他法律行政法规禁止公开", "不予公开（法律法规禁止公开）"),
+    "r3_3_3": ("三安全一稳定", "危及国家安全、公共安全、经济安全、社会稳定"),
+    "r3_3_4": ("商业秘密", "个人隐私", "涉及商业秘密", "涉及个人隐私", "保护第三方合法权益",
+               "涉及第三方合法权益", "不予公开（第三方合法权益）"),
+    "r3_3_5": ("内部事务信息", "三类内部事务信息", "内部事务", "不予公开（内部事务信息）"),
+    "r3_3_6": ("过程性信息", "四类过程性信息", "不予公开（过程性信息）"),
+    "r3_3_7": ("行政执法案卷", "执法案卷", "行政执法案卷信息"),
+    "r3_3_8": ("行政查询事项", "查询事项", "属于行政查询事项"),
+    "r3_4_1": ("信息不存在", "政府信息不存在", "本机关不掌握", "不掌握", "本机关不掌握相关政府信息",
+               "非本机关掌握", "非本机关政府信息", "不属于本机关公开职责"),
+    "r3_4_2": ("需要另行制作", "需另行制作", "没有现成信息", "需要加工分析"),
+    "r3_4_3": ("补正后仍不明确", "补正后申请内容仍不明确"),
+    "r3_5_1": ("信访举报投诉", "信访举报投诉类", "属于信访举报投诉", "信访件"),
+    "r3_5_2": ("重复申请",),
+    "r3_5_3": ("公开出版物", "要求提供公开出版物"),
+    "r3_5_4": ("大量反复申请", "无正当理由大量反复申请"),
+    "r3_5_5": ("确认或重新出具", "要求确认或重新出具已获取信息"),
+    "r3_6_1": ("逾期未补正", "逾期不补正", "申请人逾期未补正", "未补正"),
+    "r3_6_2": ("逾期未缴费", "逾期未缴纳费用", "未按收费通知缴费", "逾期未缴纳信息处理费"),
+    "r3_6_3": ("其他处理", "申请人撤回", "撤回申请", "已撤回"),
+}
+# Results that mean “not finished yet”: the row is 结转下年度 (import only).
+UNFINISHED_WORDING = ("办理中", "正在办理", "未办结", "未答复", "在办", "结转下年度",
+                      "结转下年度继续办理", "延期办理中")
+
+
 def _applicant_choices(spec: FormatSpec) -> tuple[Choice, ...]:
-    extra = {"natural": ("个人", "公民", "自然人申请"), "commercial": ("企业", "公司"),
-             "research": ("科研院所",), "legal": ("律师事务所", "律所", "律师"),
-             "social": ("社会组织", "公益组织")}
+    extra = {"natural": ("个人", "公民", "自然人申请", "群众"),
+             "commercial": ("企业", "公司", "企业法人", "商业企业法人"),
+             "research": ("科研院所", "高校", "高等院校", "高等学校", "科研单位"),
+             "legal": ("律师事务所", "律所", "律师", "法律服务所"),
+             "social": ("社会组织", "公益组织", "社会团体", "基金会", "民办非企业单位"),
+             "other": ("其他组织", "其它")}
     return tuple(Choice(label=c.label, value=c.id, variants=(*c.aliases, *extra.get(c.id, ())))
                  for c in spec.table("t3").columns if not c.computed)
 
@@ -139,13 +176,15 @@ def application_register(spec: FormatSpec = DEFAULT_FORMAT) -> RegisterSpec:
     date = "日期，如 2025-03-05"
     fields = (
         Field(id="no", label="编号", kind=FieldKind.TEXT, required=True, width=14,
-              aliases=("申请编号", "登记编号", "受理编号", "流水号", "申请号"),
+              aliases=("申请编号", "登记编号", "受理编号", "流水号", "申请号", "登记号", "序号"),
               prompt="每件申请一个编号，不得重复；上年结转的申请沿用上年编号"),
         Field(id="received", label="收到日期", kind=FieldKind.DATE, required=True,
-              aliases=("收到申请日期", "申请日期", "受理日期", "登记日期", "收件日期", "申请时间"),
+              aliases=("收到申请日期", "申请日期", "受理日期", "登记日期", "收件日期", "申请时间",
+                       "收到时间", "受理时间", "接收日期"),
               prompt=date),
         Field(id="applicant_type", label="申请人类型", kind=FieldKind.CHOICE, required=True,
-              aliases=("申请人类别", "申请主体类型", "申请人性质", "申请主体"), width=14),
+              aliases=("申请人类别", "申请主体类型", "申请人性质", "申请主体", "申请人身份",
+                       "申请主体类别"), width=14),
         Field(id="applicant", label="申请人", kind=FieldKind.PRIVATE, width=12,
               aliases=("申请人姓名", "申请人名称", "申请人姓名（名称）", "姓名/名称", "申请人姓名或名称"),
               prompt="仅供本单位使用；nianbao 不读取、不上报"),
@@ -155,10 +194,12 @@ def application_register(spec: FormatSpec = DEFAULT_FORMAT) -> RegisterSpec:
         Field(id="source", label="来源", kind=FieldKind.CHOICE, required=True,
               aliases=("申请来源", "收件类型", "本年新收或上年结转"), width=10),
         Field(id="result", label="办理结果", kind=FieldKind.CHOICE, width=40,
-              aliases=("答复结果", "处理结果", "答复类型", "办理结果类型"),
+              aliases=("答复结果", "处理结果", "答复类型", "办理结果类型", "答复情况", "办理情况",
+                       "处理情况", "答复方式"),
               prompt="已答复的选办理结果；结转下年度的留空"),
         Field(id="replied", label="答复日期", kind=FieldKind.DATE,
-              aliases=("办结日期", "答复时间", "告知日期", "答复书日期"), prompt=date),
+              aliases=("办结日期", "答复时间", "告知日期", "答复书日期", "办结时间", "答复日"),
+              prompt=date),
         Field(id="extended", label="是否延期", kind=FieldKind.YESNO, width=9,
               aliases=("延期", "延期答复", "是否延期答复")),
         Field(id="correction", label="补正通知日期", kind=FieldKind.DATE,
@@ -177,8 +218,9 @@ def application_register(spec: FormatSpec = DEFAULT_FORMAT) -> RegisterSpec:
     )
     choices = {
         "applicant_type": _applicant_choices(spec),
-        "source": (Choice(label=NEW, value="new", variants=("新收", "本年")),
-                   Choice(label=CARRIED_IN, value="carried", variants=("结转", "上年"))),
+        "source": (Choice(label=NEW, value="new", variants=("新收", "本年", "新申请", "本年度新收")),
+                   Choice(label=CARRIED_IN, value="carried",
+                          variants=("结转", "上年", "上年度结转", "上年结转申请"))),
         "result": _result_choices(spec),
     }
     return RegisterSpec(id="applications", sheet=APPLICATION_SHEET, fields=fields, choices=choices)
@@ -317,28 +359,39 @@ def parse_choice(spec: RegisterSpec, field_id: str, raw: object, *, strict: bool
 
 
 def header_columns(spec: RegisterSpec, row: Sequence[object]) -> dict[str, int]:
-    """Field id -> 0-based column for a header row (labels and variants, ignoring 必填 marks)."""
-    names: dict[str, str] = {}
-    for f in spec.fields:
-        for text in (f.label, *f.aliases):
-            names.setdefault(_header_text(text), f.id)
-    found: dict[str, int] = {}
+    """Field id -> 0-based column for a header row (labels and variants, ignoring 必填 marks).
+
+    When several columns name one field (序号 and 申请编号), the better name wins: the
+    label, then the aliases in their order.
+    """
+    names = _field_names(spec)
+    best: dict[str, tuple[int, int]] = {}
     for c, value in enumerate(row):
-        key = names.get(_header_text(cell_text(value)))
-        if key and key not in found:
-            found[key] = c
-    return found
+        text = _header_text(cell_text(value))
+        for field_id, known in names:
+            if text in known:
+                rank = known.index(text)
+                if field_id not in best or rank < best[field_id][0]:
+                    best[field_id] = (rank, c)
+                break
+    return {field_id: c for field_id, (_, c) in best.items()}
+
+
+@cache
+def _field_names(spec: RegisterSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((f.id, tuple(_header_text(t) for t in (f.label, *f.aliases))) for f in spec.fields)
 
 
 def _header_text(text: str) -> str:
     return re.sub(r"[*＊]|\((必填|选填|可选)\)", "", normalize_label(text))
 
 
-def find_header(spec: RegisterSpec, rows: Sequence[Sequence[object]],
-                limit: int = 10) -> tuple[int, dict[str, int]] | None:
+def find_header(spec: RegisterSpec, rows: Sequence[Sequence[object]], limit: int = 10, *,
+                required: frozenset[str] | None = None) -> tuple[int, dict[str, int]] | None:
     """(0-based header row, columns) when a row among the first ``limit`` holds the
-    register's required columns."""
-    required = {f.id for f in spec.fields if f.required}
+    register's required columns (``required``: other field ids to require)."""
+    if required is None:
+        required = frozenset(f.id for f in spec.fields if f.required)
     for r, row in enumerate(rows[:limit]):
         columns = header_columns(spec, row)
         if required <= columns.keys():

@@ -61,7 +61,7 @@ def field_findings(register: Register) -> Iterator[Finding]:
             yield _finding("reg-field-missing", register, at, p.field, field=f.label)
         else:
             yield _finding("reg-field-invalid", register, at, p.field, field=f.label,
-                           allowed=_expected(spec, p.field))
+                           allowed=expected_text(spec, p.field))
     seen: dict[str, list[Entry]] = defaultdict(list)
     for e in register.entries:
         if e.no:
@@ -72,7 +72,8 @@ def field_findings(register: Register) -> Iterator[Finding]:
                            rows="、".join(str(e.row) for e in rows))
 
 
-def _expected(spec: RegisterSpec, field_id: str) -> str:
+def expected_text(spec: RegisterSpec, field_id: str) -> str:
+    """What a field accepts, for a message."""
     kind = spec.field(field_id).kind
     if kind == "date":
         return "应为日期，如 2025-03-05"

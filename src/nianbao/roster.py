@@ -124,16 +124,17 @@ def _cell_text(value: object) -> str:
 
 
 def _rows_csv(path: Path) -> list[list[str]]:
-    data = path.read_bytes()
+    return csv_rows(path.read_bytes())
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """The rows of a CSV file as text: UTF-8 (with or without BOM) or GBK, comma, tab or
+    semicolon separated.  (Also used to import an office's register.)"""
     # Excel on a Chinese Windows saves "CSV" in GBK; everything else is UTF-8.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise RosterError(path, ["文件编码无法识别，请用 Excel 另存为“CSV UTF-8”或 .xlsx。"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030", errors="replace")  # GB18030 covers GBK and GB2312
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",\t;")
