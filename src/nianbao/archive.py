@@ -27,9 +27,10 @@ from nianbao.atomic import atomic_write, write_text
 from nianbao.config import CONFIG_NAME, Config, CycleError, load_config
 from nianbao.db import engine_for, upgrade
 from nianbao.db.engine import sqlite_path
-from nianbao.db.tables import archive_reports, archive_values
-from nianbao.model import FileReport, Submission, Value
+from nianbao.db.tables import archive_register, archive_reports, archive_values
+from nianbao.model import FileReport, RegisterIds, Submission, Value
 from nianbao.previous import PreviousData
+from nianbao.register import APPLICATION_SHEET
 from nianbao.roster import fold_name
 from nianbao.schema import DEFAULT_FORMAT, ValueType
 
@@ -97,15 +98,22 @@ def store(engine: Engine, entries: Iterable[Entry]) -> int:
             if old_ids:
                 conn.execute(delete(archive_values).where(
                     archive_values.c.report_id.in_(old_ids)))
+                conn.execute(delete(archive_register).where(
+                    archive_register.c.report_id.in_(old_ids)))
                 conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
             report_id = conn.execute(insert(archive_reports).values(
                 unit=unit, year=sub.year, code=sub.code, name=sub.agency, level=sub.level,
                 origin=entry.origin, source=sub.source.name if sub.source else "",
-                format=entry.format_id, valid=entry.valid, updated_at=now)).inserted_primary_key
+                format=entry.format_id, valid=entry.valid, updated_at=now,
+                register=sub.register is not None)).inserted_primary_key
             assert report_id is not None
             rows = [{"report_id": report_id[0], "key": key, "value": _text(sub.values.get(key))}
                     for key in DEFAULT_FORMAT.cells]
             conn.execute(insert(archive_values), rows)
+            if sub.register is not None and sub.register.carried_out:
+                conn.execute(insert(archive_register), [
+                    {"report_id": report_id[0], "no": no, "row": row}
+                    for no, row in sub.register.carried_out.items()])
             count += 1
     return count
 
@@ -143,12 +151,18 @@ def submissions(engine: Engine, year: int | None = None) -> list[Submission]:
                                                    archive_reports.c.name)))
         ids = [r.id for r in reports]
         values: dict[int, dict[str, Value | None]] = {i: {} for i in ids}
+        carried: dict[int, dict[str, int]] = {i: {} for i in ids}
         if ids:
             for row in conn.execute(select(archive_values).where(
                     archive_values.c.report_id.in_(ids))):
                 values[row.report_id][row.key] = _value(row.value, row.key)
+            for row in conn.execute(select(archive_register).where(
+                    archive_register.c.report_id.in_(ids))):
+                carried[row.report_id][row.no] = row.row
     return [Submission(agency=r.name, code=r.code, year=r.year, level=r.level,
-                       values=values[r.id], source=Path(r.source) if r.source else None)
+                       values=values[r.id], source=Path(r.source) if r.source else None,
+                       register=RegisterIds(sheet=APPLICATION_SHEET, carried_out=carried[r.id])
+                       if r.register else None)
             for r in reports]
 
 

@@ -19,6 +19,7 @@ from nianbao.kinds import finding
 from nianbao.layout import workbook_layout
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.reader import read_workbook
+from nianbao.register_read import cross_year_register
 from nianbao.roster import fold_name
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
@@ -56,6 +57,8 @@ class PreviousData:
                       .values(), key=lambda s: (s.code, s.agency))
         for sub in subs:
             digest.update(f"{sub.code}|{sub.agency}|{sorted(sub.values.items())}".encode())
+            if sub.register is not None:
+                digest.update(f"|register|{sorted(sub.register.carried_out)}".encode())
         return digest.hexdigest()[:16]
 
 
@@ -137,7 +140,8 @@ def cross_year_findings(sub: Submission, last: Submission, *,
                         positions: Mapping[str, tuple[str, str]] | None = None,
                         last_positions: Mapping[str, tuple[str, str]] | None = None,
                         ) -> list[Finding]:
-    """上年结转 = last year's 结转下年度 per column; 现行有效 = last + 制发 − 废止.
+    """上年结转 = last year's 结转下年度 per column; 现行有效 = last + 制发 − 废止; when both
+    years were counted from a register, last year's 结转下年度 编号 = this year's 上年结转 编号.
 
     Cells are named where each workbook's reader found them (``positions``,
     ``last_positions``), or by the intake layout when those are not given.
@@ -179,4 +183,7 @@ def cross_year_findings(sub: Submission, last: Submission, *,
             expected=expected, actual=in_force, row=row.label, this_year=this_year,
             in_force=in_force, last_year=last_year, before=before, issued=issued,
             repealed=repealed, should=expected, file=_file(sub), last_file=_file(last)))
+    if sub.register is not None and last.register is not None:  # both counted from a register
+        findings += cross_year_register(sub.register, last.register, this_file=_file(sub),
+                                        last_file=_file(last), settings=settings)
     return findings

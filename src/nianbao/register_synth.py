@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from nianbao.register import CARRIED_IN, NEW, YES, application_register, case_register
 from nianbao.register_form import RegisterRows
@@ -38,11 +39,19 @@ class Synthetic:
     rows: RegisterRows
     carried_out: tuple[str, ...]  # 编号 marked 结转下年度
     names: tuple[str, ...]  # every applicant name written (for privacy tests)
+    types: Mapping[str, str] = field(default_factory=dict)  # 编号 -> 申请人类型 label
+
+    @property
+    def carried_types(self) -> dict[str, str]:
+        """The 结转下年度 编号 with their 申请人类型: next year's ``carried_in``."""
+        return {no: self.types[no] for no in self.carried_out}
 
 
-def random_register(rng: random.Random, year: int, n: int, *, carried_in: tuple[str, ...] = (),
-                    late: float = 0.0, cases: int = 0, prefix: str = "") -> Synthetic:
-    """``n`` new applications in ``year`` plus the ``carried_in`` 编号 from last year."""
+def random_register(rng: random.Random, year: int, n: int, *,
+                    carried_in: Sequence[str] | Mapping[str, str] = (), late: float = 0.0,
+                    cases: int = 0, prefix: str = "") -> Synthetic:
+    """``n`` new applications in ``year`` plus the ``carried_in`` 编号 from last year (a
+    mapping gives each its 申请人类型 label, as last year's :attr:`Synthetic.carried_types`)."""
     reg = application_register()
     label = {f: {c.value: c.label for c in reg.choices[f]} for f in reg.choices}
     rows: list[dict[str, object]] = []
@@ -51,8 +60,10 @@ def random_register(rng: random.Random, year: int, n: int, *, carried_in: tuple[
     jan1 = dt.date(year, 1, 1)
     for no in carried_in:
         received = _workday(rng, dt.date(year - 1, 12, 15), 14)
-        rows.append(_application(rng, no, received, CARRIED_IN, year, late, label, names,
-                                 carried_out))
+        row = _application(rng, no, received, CARRIED_IN, year, late, label, names, carried_out)
+        if isinstance(carried_in, Mapping):
+            row["applicant_type"] = carried_in[no]
+        rows.append(row)
     for i in range(n):
         received = _workday(rng, jan1, 364)
         rows.append(_application(rng, f"{prefix}{year}-{i + 1:05d}", received, NEW, year, late,
@@ -66,7 +77,8 @@ def random_register(rng: random.Random, year: int, n: int, *, carried_in: tuple[
                           "filed": _workday(rng, jan1, 330),
                           "application": str(rng.choice(rows)["no"]) if rows else None})
     return Synthetic(rows=RegisterRows(applications=rows, cases=case_rows),
-                     carried_out=tuple(carried_out), names=tuple(names))
+                     carried_out=tuple(carried_out), names=tuple(names),
+                     types={str(r["no"]): str(r["applicant_type"]) for r in rows})
 
 
 def _workday(rng: random.Random, start: dt.date, span: int) -> dt.date:

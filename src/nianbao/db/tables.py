@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 
@@ -134,7 +135,19 @@ archive_reports = Table(
     Column("format", String(16), nullable=False, server_default="gb2021"),  # as published
     Column("valid", Boolean, nullable=False),  # no error finding when archived
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # 表三 was counted from a register (issue 13): its 结转下年度 编号 are in archive_register
+    Column("register", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("unit", "year"),
+)
+
+# The 编号 of the applications a unit carried over to the next year (issue 13): next
+# year's 上年结转 rows must have them.  Only 编号, never a name or a content summary.
+archive_register = Table(
+    "archive_register", metadata,
+    Column("report_id", Integer, ForeignKey("archive_reports.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("no", String(120), primary_key=True),
+    Column("row", Integer, nullable=False),  # its row in that year's register sheet
 )
 
 archive_values = Table(
