@@ -7,7 +7,8 @@ it; a first sheet 问题清单 lists every finding with a link to its cell.  The
 wording comes from the findings (and so from the catalogue, :mod:`nianbao.kinds`).
 Opened in Excel, WPS or LibreOffice it shows the same; read by nianbao it gives
 the same values.  ``check --annotate`` and ``status`` write these copies as
-``{编码}_{单位}_批注.xlsx``.
+``{编码}_{单位}_批注.xlsx``.  The copy leaves the office, so the register sheets'
+申请人 and 申请内容摘要 columns are emptied in it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nianbao.atomic import atomic_write
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
+from nianbao.register_form import erase_private
 from nianbao.status import Board
 
 LIST_SHEET = "问题清单"
@@ -63,6 +65,7 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
             EOFError):
         return None
+    erase_private(wb)  # the copy leaves the office: no applicant names, no content summaries
     marked = mark(wb, report.findings)
     _problem_sheet(wb, report, marked)
     with atomic_write(out_path) as tmp:

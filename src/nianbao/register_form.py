@@ -49,6 +49,8 @@ from nianbao.register import (
     application_register,
     case_cells,
     case_register,
+    find_header,
+    registers,
 )
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 
@@ -212,3 +214,28 @@ def _count_formulas(wb: Workbook, spec: FormatSpec) -> None:
             cell.value = countifs(register, conditions)
             cell.fill = COUNTED_FILL
             cell.protection = Protection(locked=True)
+
+
+def erase_private(wb: Workbook, spec: FormatSpec = DEFAULT_FORMAT) -> int:
+    """Empty the 申请人 and 申请内容摘要 columns of every register sheet, in place.
+
+    For copies that leave the office (the marked-up copy, 批注): nianbao never reads
+    those columns, so nothing it reports needs them.  Returns the cells emptied.
+    """
+    emptied = 0
+    for ws in wb.worksheets:
+        top = [list(r) for r in ws.iter_rows(max_row=10, values_only=True)]
+        for register in registers(spec):
+            found = find_header(register, top)
+            if found is None:
+                continue
+            header, columns = found
+            private = [columns[f.id] + 1 for f in register.fields
+                       if f.kind is FieldKind.PRIVATE and f.id in columns]
+            for r in range(header + 2, ws.max_row + 1):
+                for c in private:
+                    cell = ws.cell(row=r, column=c)
+                    if cell.value is not None:
+                        cell.value = None
+                        emptied += 1
+    return emptied
