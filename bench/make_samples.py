@@ -2,19 +2,25 @@
 
     python bench/make_samples.py [inputs]
 
-Three agencies: the seed report's agency with its 2021 data (all zero), a busy
-city office with hundreds of applications, and a county bureau whose return
-has the mistakes coordinators see every year.
+Four agencies: the seed report's agency with its 2021 data (all zero), a busy
+city office with hundreds of applications, a county bureau whose return has
+the mistakes coordinators see every year, and a city bureau whose 表三 and 表四
+are counted from its register (依申请公开登记台账, about 200 applications, a few
+replies late, which the deadline checks name as warnings).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+from nianbao.check import check_file
 from nianbao.intake import IntakeData, write_intake
+from nianbao.register_form import write_register_form
+from nianbao.register_synth import random_register
 from nianbao.schema import DEFAULT_FORMAT
 from nianbao.synth import narrative_for, random_values, type_into
 
@@ -78,11 +84,31 @@ def write_mistakes(path: Path) -> None:
     })
 
 
+REGISTER_AGENCY = "清源市自然资源和规划局"
+
+
+def write_register_sample(path: Path) -> None:
+    """A bureau that keeps its register in the form: 表三/表四 are its live counts."""
+    rng = random.Random(13)
+    carried = {f"ZG2024-{i:04d}": "自然人" for i in (311, 318, 325)}
+    syn = random_register(rng, 2025, 197, carried_in=carried, late=0.03, cases=6, prefix="ZG")
+    data = IntakeData(agency=REGISTER_AGENCY, code="3301-027", year=2025,
+                      level="设区的市级人民政府部门", contact="赵六", phone="0571-8700027",
+                      values=random_values(rng, scale=60))
+    write_register_form(path, data, syn.rows)
+    counted = check_file(path).submission
+    assert counted is not None
+    narrative = narrative_for(REGISTER_AGENCY, 2025, counted.values, rng)
+    write_register_form(path, dataclasses.replace(data, values=counted.values,
+                                                  narrative=narrative), syn.rows)
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_intake(folder / "获嘉县政务服务和大数据管理局2021年报数据.xlsx", seed_data())
     write_intake(folder / "清源市人民政府办公室.xlsx", busy_data())
     write_mistakes(folder / "交通局年报(1).xlsx")
+    write_register_sample(folder / f"{REGISTER_AGENCY}（含登记台账）.xlsx")
 
 
 if __name__ == "__main__":

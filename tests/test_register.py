@@ -238,3 +238,29 @@ def test_register_dropdowns_come_from_the_schema() -> None:
     assert "（三）不予公开：1.属于国家秘密" in [c.label for c in results]
     assert [c.label for c in case_register().choices["kind"]] == [
         "行政复议", "行政诉讼：未经复议直接起诉", "行政诉讼：复议后起诉"]
+
+
+def test_case_register_feeds_table_4_and_its_rows_are_checked(tmp_path: Path) -> None:
+    cases = [{"no": "K1", "kind": "行政复议", "result": "结果维持"},
+             {"no": "K1", "kind": "行政复议", "result": "结果纠正"},  # duplicate 案件编号
+             {"no": "K3", "kind": "行政诉讼", "result": "维持"},  # not the dropdown's labels
+             {"no": "K4", "kind": "行政诉讼：未经复议直接起诉", "result": "其他结果",
+              "application": "N1"}]
+    path = form(tmp_path, [app("N1", D(2025, 2, 10))], cases)
+    sheet, cell = workbook_layout().cell("t4.rv_keep")
+    wb = load_workbook(path)
+    wb[sheet][cell] = 3  # typed over the COUNTIFS
+    wb.save(path)
+
+    report = check_file(path)
+
+    v = report.submission.values if report.submission else {}
+    assert (v["t4.rv_keep"], v["t4.rv_correct"], v["t4.rv_total"], v["t4.ld_other"],
+            v["t4.ld_total"], v["t4.la_total"]) == (1, 1, 2, 1, 1, 0)
+    found = {(f.code, f.sheet, f.cell) for f in report.findings if f.code.startswith("reg-")}
+    assert found == {("reg-duplicate-no", "复议诉讼案件登记", "A4"),
+                     ("reg-field-invalid", "复议诉讼案件登记", "B5"),
+                     ("reg-field-invalid", "复议诉讼案件登记", "C5"),
+                     ("reg-count-mismatch", sheet, cell)}
+    mismatch = next(f for f in report.findings if f.code == "reg-count-mismatch")
+    assert "编号 K1" in mismatch.message and (mismatch.expected, mismatch.actual) == (1, 3)

@@ -18,7 +18,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec, HeaderNode, normalize_label
 
@@ -320,7 +320,12 @@ _NO = frozenset({"否", "n", "no", "false", "0", "×", "不", "无", "未延期"
 
 def parse_yesno(raw: object, *, strict: bool) -> bool | None:
     """是 / 否 (blank is 否).  ``strict``: only 是 and 否, as the dropdown offers."""
-    text = normalize_label(cell_text(raw)).lower()
+    return _yesno(cell_text(raw), strict)
+
+
+@lru_cache(maxsize=4096)  # a register repeats a handful of spellings over thousands of rows
+def _yesno(raw: str, strict: bool) -> bool | None:
+    text = normalize_label(raw).lower()
     if text in ("", "否") or (not strict and text in _NO):
         return False
     if text == "是" or (not strict and text in _YES):
@@ -351,7 +356,12 @@ def _choice_index(spec: RegisterSpec, field_id: str, strict: bool) -> dict[str, 
 def parse_choice(spec: RegisterSpec, field_id: str, raw: object, *, strict: bool) -> str | None:
     """The schema id a dropdown cell stands for.  ``strict``: the dropdown label exactly
     (what the workbook's COUNTIFS counts); otherwise common variants too (import)."""
-    text = normalize_label(cell_text(raw))
+    return _choice(spec, field_id, cell_text(raw), strict)
+
+
+@lru_cache(maxsize=4096)
+def _choice(spec: RegisterSpec, field_id: str, raw: str, strict: bool) -> str | None:
+    text = normalize_label(raw)
     index = _choice_index(spec, field_id, strict)
     if strict:
         return index.get(text)
