@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
@@ -16,6 +20,7 @@ from nianbao.register import APPLICATION_SHEET, RESULT_WORDING, application_regi
 from nianbao.register_import import import_register
 
 D = dt.date
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 HEADER = ["序号", "申请编号", "申请人", "申请人类别", "申请日期", "申请内容", "答复时间", "处理结果",
           "备注"]
 
@@ -178,3 +183,22 @@ def test_cli_register_import_exit_codes_and_lines(tmp_path: Path) -> None:
     assert "台账校验通过" in ok.stdout
     assert again.exit_code == 1 and "reg-import-form" in again.stdout
     assert onto_source.exit_code == 2
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_an_old_xls_register_saved_by_libreoffice_imports_the_same(tmp_path: Path) -> None:
+    source = office_xlsx(tmp_path / "台账.xlsx", ROWS)
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([str(SOFFICE), f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--norestore", "--convert-to", "xls", "--outdir", str(tmp_path / "xls"),
+                        str(source)], check=True, capture_output=True, timeout=300)
+    xls = tmp_path / "xls" / "台账.xls"
+
+    from_xlsx = import_register(source, blank_form(tmp_path, "a.xlsx"), tmp_path / "a-out.xlsx")
+    from_xls = import_register(xls, blank_form(tmp_path, "b.xlsx"), tmp_path / "b-out.xlsx")
+
+    assert from_xls.ok, from_xls.findings
+    assert from_xls.tables[0].rows == from_xlsx.tables[0].rows
+    assert from_xls.report and from_xlsx.report and from_xls.report.submission \
+        and from_xlsx.report.submission
+    assert from_xls.report.submission.values == from_xlsx.report.submission.values
