@@ -22,7 +22,13 @@ from nianbao.config import ConfigError, load_config, parse_config
 from nianbao.context import build_context
 from nianbao.db import make_engine, upgrade
 from nianbao.engine import Template, lint_template
-from nianbao.indicator_output import SHEETS, add_indicator_sheets, bar_svg, line_svg
+from nianbao.indicator_output import (
+    LINE_MAX_UNITS,
+    SHEETS,
+    add_indicator_sheets,
+    bar_svg,
+    line_svg,
+)
 from nianbao.indicators import (
     SENTENCE_VARIABLES,
     Indicators,
@@ -388,3 +394,18 @@ def test_status_and_summary_show_indicators_from_last_years_workspace(tmp_path: 
     total_now = sum(int(s.values["t3.r1.total"] or 0) for s in now)
     assert re.search(f"本年新收政府信息公开申请{total_now}件，(同比(增长|下降)[0-9.]+%|与上年持平)。",
                      report), report[:400]
+
+
+def test_many_units_get_grouped_bars_by_year_instead_of_lines(tmp_path: Path) -> None:
+    now = [sub(f"U{i:02d}", 2025, t3(i + 1, public=i + 1)) for i in range(LINE_MAX_UNITS + 1)]
+    ind = indicators(now, [sub("U00", 2024, t3(7)), sub("U00", 2023, t3(5))])
+    wb = Workbook()
+    add_indicator_sheets(wb, ind)
+    wb.save(tmp_path / "x.xlsx")
+
+    charts = load_workbook(tmp_path / "x.xlsx")["指标图表"]._charts
+
+    assert [type(c).__name__ for c in charts] == ["BarChart", "BarChart"]
+    trend = charts[0]
+    assert len(trend.series) == 3  # one per year, named 2023年 … 2025年
+    assert all(len(_cells(s.val.numRef.f)) == len(now) for s in trend.series)

@@ -15,6 +15,8 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -127,9 +129,10 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
 
 
 def _print_setup(ws: Worksheet, year: int) -> None:
-    """A4 landscape, one page wide, the sheet's name and the year as the header."""
+    """A4, one page wide, the sheet's name and the year as the header."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
+    # the charts (17 cm wide, one above the other) print on a portrait page; tables landscape
+    ws.page_setup.orientation = "portrait" if ws.title == SHEETS[3] else "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -137,39 +140,66 @@ def _print_setup(ws: Worksheet, year: int) -> None:
     ws.print_options.horizontalCentered = True
 
 
+LINE_MAX_UNITS = 10  # more units than this: 本年新收 over the years as grouped bars, not lines
+_ROW_CM = 0.5  # a default row is about 0.53 cm high
+
+
+def _small_text(size: int = 800) -> RichText:
+    props = CharacterProperties(sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
 def _charts(ws: Worksheet, ind: Indicators) -> None:
-    """The two charts on top, the cells they are drawn from below them (the charts stay live)."""
-    years = ind.years
-    rated = _by_rate(ind.units)
-    line_rows = 18  # the line chart: 9 cm ≈ 18 rows
-    bar_height = max(7.0, 0.55 * len(rated) + 3)
-    first = line_rows + int(bar_height / 0.5) + 4  # first row of the data, below both charts
+    """The two charts on top, the cells they are drawn from below them (the charts stay live).
+
+    Each chart is at most one portrait page high; they share a page when both fit.
+    """
+    years, units = ind.years, ind.units
+    rated = _by_rate(units)
+    lines = len(units) <= LINE_MAX_UNITS
+    trend_height = 9.0 if lines else min(24.0, max(9.0, 0.5 * len(units) + 3))
+    bar_height = min(24.0, max(7.0, 0.5 * len(rated) + 3))
+    bar_row = int(trend_height / _ROW_CM) + 2
+    first = bar_row + int(bar_height / _ROW_CM) + 3  # first row of the data, below both charts
     ws.cell(first, 1, "各单位历年本年新收申请数（件）").font = Font(bold=True)
     ws.cell(first + 1, 1, "单位")
     for i, year in enumerate(years, 2):
         ws.cell(first + 1, i, f"{year}年")
-    for r, u in enumerate(ind.units, first + 2):
+    for r, u in enumerate(units, first + 2):
         ws.cell(r, 1, u.name)
         for i, year in enumerate(years, 2):
             ws.cell(r, i, u.history.get(year))
-    last_trend = first + 1 + len(ind.units)
-    line = LineChart()
-    line.title = "各单位历年本年新收申请数"
-    line.y_axis.title = "件"
-    line.x_axis.title = "年度"
-    line.add_data(Reference(ws, min_col=1, max_col=1 + len(years), min_row=first + 2,
-                            max_row=max(last_trend, first + 2)),
-                  from_rows=True, titles_from_data=True)
-    line.set_categories(Reference(ws, min_col=2, max_col=1 + len(years), min_row=first + 1,
-                                  max_row=first + 1))
-    for i, series in enumerate(line.series):
-        series.graphicalProperties.line.solidFill = _PALETTE[i % len(_PALETTE)]
-        series.graphicalProperties.line.width = 22000
-        series.marker.symbol = "circle"
-        series.smooth = False
-    _axes(line)
-    line.height, line.width = 9, 24
-    ws.add_chart(line, "A1")
+    last_trend = first + 1 + len(units)
+    data = Reference(ws, min_col=1 if lines else 2, max_col=1 + len(years),
+                     min_row=first + 2 if lines else first + 1, max_row=max(last_trend, first + 2))
+    trend: LineChart | BarChart
+    if lines:  # one line per unit over the years
+        trend = LineChart()
+        trend.add_data(data, from_rows=True, titles_from_data=True)
+        trend.set_categories(Reference(ws, min_col=2, max_col=1 + len(years), min_row=first + 1,
+                                       max_row=first + 1))
+        for i, series in enumerate(trend.series):
+            series.graphicalProperties.line.solidFill = _PALETTE[i % len(_PALETTE)]
+            series.graphicalProperties.line.width = 22000
+            series.marker.symbol = "circle"
+            series.smooth = False
+        trend.x_axis.title = "年度"
+    else:  # many units: a bar per year for each unit, the years in the legend
+        trend = BarChart()
+        trend.type = "bar"
+        trend.add_data(data, titles_from_data=True)
+        trend.set_categories(Reference(ws, min_col=1, min_row=first + 2, max_row=last_trend))
+        for i, series in enumerate(trend.series):
+            series.graphicalProperties.solidFill = _PALETTE[i % len(_PALETTE)]
+        trend.x_axis.scaling.orientation = "maxMin"
+        trend.x_axis.txPr = _small_text()
+        trend.x_axis.tickLblSkip = 1  # every unit named, not every other one
+        trend.legend.position = "t"
+    trend.title = "各单位历年本年新收申请数"
+    trend.y_axis.title = "件"
+    _axes(trend)
+    trend.height, trend.width = trend_height, 17
+    ws.add_chart(trend, "A1")
 
     start = last_trend + 2
     ws.cell(start, 1, f"{ind.year}年各单位实质公开率（没有办理结果的单位不列）").font = Font(bold=True)
@@ -189,16 +219,21 @@ def _charts(ws: Worksheet, ind: Indicators) -> None:
                                      max_row=start + 1 + len(rated)))
         bar.series[0].graphicalProperties.solidFill = "4472C4"
         bar.dataLabels = DataLabelList(showVal=True, showSerName=False, showCatName=False,
-                                       showLegendKey=False, showPercent=False, numFmt="0.0%")
+                                       showLegendKey=False, showPercent=False, numFmt="0.0%",
+                                       txPr=_small_text())
     bar.y_axis.number_format = "0%"
     bar.y_axis.scaling.min = 0
     bar.y_axis.scaling.max = 1
     bar.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
+    bar.x_axis.txPr = _small_text()
+    bar.x_axis.tickLblSkip = 1
     _axes(bar)
-    bar.height, bar.width = bar_height, 24
-    ws.add_chart(bar, f"A{line_rows + 2}")
+    bar.height, bar.width = bar_height, 17
+    ws.add_chart(bar, f"A{bar_row}")
+    if trend_height + bar_height > 25:  # both do not fit on one portrait page
+        ws.row_breaks.append(Break(id=bar_row - 1))
     ws.column_dimensions["A"].width = 30
-    ws.row_breaks.append(Break(id=first - 1))  # the charts print on their own page
+    ws.row_breaks.append(Break(id=first - 1))  # the data prints after the charts
 
 
 def _axes(chart: LineChart | BarChart) -> None:
