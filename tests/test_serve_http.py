@@ -71,6 +71,20 @@ def test_serve_upload_with_mistakes_shows_findings_by_cell_and_is_kept(
     stored = ws.root / rows[0].stored_path
     assert stored.parent == ws.root / "inputs" / "online" / A
     assert stored.read_bytes() == (tmp_path / "bad.xlsx").read_bytes()
+    # the marked-up copy: its own workbook with the wrong cells filled and commented
+    sid = rows[0].id
+    assert f'href="{link}/s/{sid}/marked.xlsx"' in page
+    marked = client.get(f"{link}/s/{sid}/marked.xlsx")
+    assert marked.status_code == 200 and "attachment" in marked.headers["content-disposition"]
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(marked.content))
+    assert book.sheetnames[0] == "问题清单"
+    t4 = next(f for f in rows[0].findings if str(f.get("sheet", "")).startswith("表四"))
+    cell = book[str(t4["sheet"])][str(t4["cell"])]
+    assert cell.comment is not None and str(t4["message"]) in cell.comment.text
+    assert stored.read_bytes() == (tmp_path / "bad.xlsx").read_bytes()  # the input untouched
+    assert client.get(f"{ws.links[B]}/s/{sid}/marked.xlsx").status_code == 404  # not B's
 
 
 def test_serve_corrected_upload_passes_and_offers_the_draft(
@@ -89,6 +103,8 @@ def test_serve_corrected_upload_passes_and_offers_the_draft(
     text = "\n".join(p.text for p in Document(io.BytesIO(draft.content)).paragraphs)
     assert ROWS[1].name in text
     assert len(_online_files(ws)) == 2  # the invalid upload is kept too
+    assert "marked-link" not in page  # nothing to mark on a clean workbook
+    assert client.get(f"{link}/s/{sid}/marked.xlsx").status_code == 404
 
 
 def test_serve_same_file_twice_is_two_files_never_overwritten(

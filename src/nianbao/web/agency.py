@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from nianbao.annotate import annotated_name
 from nianbao.db import store
 from nianbao.intake import IntakeData, write_intake
 from nianbao.roster import intake_level
@@ -26,7 +27,7 @@ from nianbao.web.common import (
     page,
     service,
 )
-from nianbao.web.uploads import Rejected, preview_path, receive
+from nianbao.web.uploads import Rejected, marked_copy, preview_path, receive
 from nianbao.workspace import form_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,7 +66,8 @@ def _page_data(request: Request, code: str, selected_id: int | None) -> dict[str
         preview = preview_path(config, config.root / selected.stored_path)
         chosen = {"row": selected, "when": local_time(selected.received_at),
                   "groups": group_findings(selected.findings),
-                  "preview": preview.read_text("utf-8") if preview.is_file() else None}
+                  "preview": preview.read_text("utf-8") if preview.is_file() else None,
+                  "marked": selected.verdict in (store.Verdict.ERRORS, store.Verdict.WARNINGS)}
     return {
         "title": unit["name"], "unit": unit, "year": config.year, "base": base,
         "deadline": deadline.isoformat() if deadline else "",
@@ -149,16 +151,22 @@ def _make_form(unit: object, year: int) -> bytes:
         return path.read_bytes()
 
 
-async def draft(request: Request) -> Response:
-    code = await run_in_threadpool(_unit_code, request)
-    raw = request.path_params["sid"]
+def _own_submission(request: Request) -> store.SubmissionRow | None:
+    """The submission in the URL, if it belongs to the unit whose link this is."""
+    code = _unit_code(request)
     if code is None:
+        return None
+    with service(request).engine.connect() as conn:
+        row = store.submission(conn, int(request.path_params["sid"]))
+    return row if row is not None and row.unit_code == code else None
+
+
+async def draft(request: Request) -> Response:
+    row = await run_in_threadpool(_own_submission, request)
+    if row is None:
         return not_found(request)
+    code = row.unit_code
     svc = service(request)
-    with svc.engine.connect() as conn:
-        row = store.submission(conn, int(raw))
-    if row is None or row.unit_code != code:
-        return not_found(request)
     data = await run_in_threadpool(svc.sandbox.draft, svc.config.root / row.stored_path)
     if data is None:
         return message(request, "无法生成草稿", "这份填报表无法读取，不能生成报告草稿。请按校验结果修改后重新上传。",
@@ -168,9 +176,25 @@ async def draft(request: Request) -> Response:
     return _download(data, name, DOCX)
 
 
+async def marked(request: Request) -> Response:
+    """The marked-up copy of the unit's own workbook: every finding on its cell."""
+    row = await run_in_threadpool(_own_submission, request)
+    if row is None:
+        return not_found(request)
+    svc = service(request)
+    data = await run_in_threadpool(marked_copy, svc.config, svc.sandbox,
+                                   svc.config.root / row.stored_path)
+    if data is None:
+        return message(request, "没有标注版", "这份填报表没有可以标注的问题，或者无法读取。请按校验结果修改后重新上传。",
+                       404, f"/u/{request.path_params['token']}")
+    unit = svc.roster.by_code(row.unit_code)
+    return _download(data, annotated_name(row.unit_code, unit.name if unit else ""), XLSX)
+
+
 ROUTES = [
     Route("/u/{token}", agency_page, methods=["GET"]),
     Route("/u/{token}/upload", upload, methods=["POST"]),
     Route("/u/{token}/form", blank_form, methods=["GET"]),
     Route("/u/{token}/s/{sid:int}/draft.docx", draft, methods=["GET"]),
+    Route("/u/{token}/s/{sid:int}/marked.xlsx", marked, methods=["GET"]),
 ]

@@ -49,6 +49,19 @@ def _limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
 
+def _marked(report: FileReport) -> bytes | None:
+    """The marked-up copy (:mod:`nianbao.annotate`) of a workbook with findings, as bytes."""
+    import tempfile
+
+    from nianbao.annotate import annotate
+
+    if not report.findings:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = annotate(report, Path(tmp) / "marked.xlsx")
+        return out.read_bytes() if out is not None else None
+
+
 def _serve(conn: Connection, settings: Settings, template: Path | None, memory_mb: int) -> None:
     """The worker's loop: one request, one answer, until the pipe closes."""
     _limit_memory(memory_mb)
@@ -73,6 +86,8 @@ def _serve(conn: Connection, settings: Settings, template: Path | None, memory_m
                     context = build_context(sub, fee_decimals=settings.fee_decimals, draft=True)
                     preview = render_html(context, fragment=True)
                 answer = Checked(report=report, preview=preview)
+            elif kind == "marked":
+                answer = _marked(report)
             else:  # "draft": the .docx bytes
                 if sub is None:
                     answer = None
@@ -168,6 +183,14 @@ class Sandbox:
         """The draft report (.docx) of a readable workbook; None when it cannot be made."""
         try:
             result = self._call("draft", path)
+        except Failed:
+            return None
+        return result if isinstance(result, bytes) else None
+
+    def marked(self, path: Path) -> bytes | None:
+        """The marked-up copy (.xlsx) of a workbook with findings; None when there is none."""
+        try:
+            result = self._call("marked", path)
         except Failed:
             return None
         return result if isinstance(result, bytes) else None

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from nianbao.atomic import TMP_PREFIX, clean_leftovers
+from nianbao.annotate import SUFFIX
+from nianbao.atomic import TMP_PREFIX, clean_leftovers, write_bytes, write_text
 from nianbao.config import Config
 from nianbao.db import store
 from nianbao.matching import ONLINE
@@ -131,11 +132,24 @@ def preview_path(config: Config, stored: Path) -> Path:
 
 
 def save_preview(config: Config, stored: Path, preview: str | None) -> None:
-    if preview is None:
-        return
-    from nianbao.atomic import write_text
+    if preview is not None:
+        write_text(preview_path(config, stored), preview)
 
-    write_text(preview_path(config, stored), preview)
+
+def marked_path(config: Config, stored: Path) -> Path:
+    """Where the marked-up copy of a stored upload is kept once made (beside its preview)."""
+    return config.outputs / ONLINE / stored.parent.name / (stored.stem + SUFFIX)
+
+
+def marked_copy(config: Config, sandbox: Sandbox, stored: Path) -> bytes | None:
+    """The marked-up copy of a stored upload, made on first request by a worker, then kept."""
+    path = marked_path(config, stored)
+    if path.is_file():
+        return path.read_bytes()
+    data = sandbox.marked(stored)
+    if data is not None:
+        write_bytes(path, data)
+    return data
 
 
 def recover(config: Config, engine: Engine, sandbox: Sandbox) -> list[str]:
