@@ -41,6 +41,18 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def _width(page, selector: str) -> float:  # type: ignore[no-untyped-def]
+    """The rendered width of the first match (``body``: of the whole scrollable page)."""
+    if selector == "body":
+        return float(page.evaluate("document.documentElement.scrollWidth"))
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return float(box["width"])
+
+
 def _shot(page, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -75,6 +87,9 @@ def test_browser_agency_uploads_and_coordinator_returns(browser, db_url: str,  #
         cells = agency.locator("td.cell").all_inner_texts()
         assert any(c.startswith("表四 复议诉讼!") for c in cells), cells
         assert agency.locator("tr.error").count() >= 2
+        with agency.expect_download() as marked:
+            agency.click("#marked-link")
+        assert marked.value.suggested_filename.endswith("_批注.xlsx")
         _shot(agency, tmp_path, "agency-findings")
 
         agency.set_input_files("#file", str(good_workbook(tmp_path / "改好的填报表.xlsx")))
@@ -103,6 +118,21 @@ def test_browser_agency_uploads_and_coordinator_returns(browser, db_url: str,  #
         assert agency.locator("#state").inner_text() == "退回修改"
         assert "第五部分请写明具体的改进措施。" in agency.locator("#comment").inner_text()
         _shot(agency, tmp_path, "agency-returned")
+
+        # on a phone: nothing wider than the screen, findings and unit names stay readable
+        phone = browser.new_context(viewport=PHONE).new_page()
+        phone.goto(base + ws.links[unit.code])
+        phone.locator("text=查看").last.click()  # the first upload, with mistakes
+        phone.wait_for_selector("tr.error")
+        _shot(phone, tmp_path, "phone-agency-findings")
+        assert _width(phone, "body") <= PHONE["width"]
+        assert _width(phone, "tr.error td:nth-child(3)") >= PHONE["width"] * 0.7
+        phone.goto(f"{base}/admin")
+        phone.fill("#password", PASSWORD)
+        phone.click("#login-button")
+        _shot(phone, tmp_path, "phone-board")
+        assert _width(phone, "body") <= PHONE["width"]
+        assert _width(phone, "#board tbody tr td:nth-child(2)") >= 120
     finally:
         server.terminate()
         server.wait(30)
