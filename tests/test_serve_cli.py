@@ -76,3 +76,23 @@ def test_online_returns_are_seen_by_status_without_pins_and_feedback_has_links(
     assert link in feedback.read_text("utf-8")
     reminder = (ws.root / "outputs" / "催报名单.txt").read_text("utf-8")
     assert "https://nb.example.gov.cn" + ws.links[ROWS[1].code] in reminder
+
+
+def test_links_survive_a_gbk_console(tmp_path: Path) -> None:
+    """A Windows console in GBK cannot show 𠮷 (a real place-name character): it becomes ?."""
+    import dataclasses
+    import os
+    import subprocess
+    import sys
+
+    rows = [dataclasses.replace(ROWS[0], name="𠮷安县教育局"), *ROWS[1:3]]
+    ws = make_workspace(tmp_path / "ws", base_url="https://nb.example.gov.cn", rows=rows)
+
+    done = subprocess.run([sys.executable, "-m", "nianbao", "links", "-w", str(ws.root)],
+                          capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONIOENCODING": "gbk", "PYTHONUTF8": "0"})
+
+    assert done.returncode == 0, done.stderr.decode("gbk", "replace")
+    out = done.stdout.decode("gbk")
+    assert "?安县教育局" in out and ws.links[ROWS[0].code] in out
+    assert ROWS[1].name in out and b"Traceback" not in done.stderr
