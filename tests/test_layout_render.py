@@ -102,8 +102,10 @@ def _font_probe(path: Path, font: str) -> Path:
     return path
 
 
+SWEEP = 12
 PROBES = {"fangsong": "仿宋_GB2312", "serif_sc": "Noto Serif CJK SC", "serif_jp": "Noto Serif CJK JP",
-          "heiti": "黑体", "sans_sc": "Noto Sans CJK SC", "sans_jp": "Noto Sans CJK JP"}
+          "heiti": "黑体", "sans_sc": "Noto Sans CJK SC", "sans_jp": "Noto Sans CJK JP",
+          "kaiti": "楷体_GB2312", "kai": "AR PL UKai CN"}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, sub in _reports().items():
         docs[name] = folder / f"{name}.docx"
         docs[name].write_bytes(template.render(build_context(sub)))  # type: ignore[arg-type]
+    for n in range(SWEEP):  # 表二 and 表三 pushed down the page step by step
+        story = {"s1": ("本段用于把后面的表格推到页面的不同位置，" * 3,) * n + ("一",),
+                 "s5": ("问题。",), "s6": ("无。",)}
+        sub = full_submission(2, agency="测试县测试局", narrative=story)
+        docs[f"sweep{n}"] = folder / f"sweep{n}.docx"
+        docs[f"sweep{n}"].write_bytes(template.render(build_context(sub)))
     for name, font in PROBES.items():
         docs[name] = _font_probe(folder / f"{name}.docx", font)
     failed = pdf.convert(list(docs.values()), 1)
@@ -172,8 +180,11 @@ def test_title_breaks_only_at_the_allowed_place(rendered, name):
     assert expected[-2].endswith(f"{sub.year}年")  # type: ignore[attr-defined]
 
 
+ALL = ["seed", "city", "province", "long", *(f"sweep{n}" for n in range(SWEEP))]
+
+
 @needs_tools
-@pytest.mark.parametrize("name", ["seed", "city", "province", "long"])
+@pytest.mark.parametrize("name", ALL)
 def test_table_two_is_on_one_page_with_its_heading(rendered, name):
     pages = [_squeeze(p) for p in _pages(rendered[name].with_suffix(".pdf"))]
     labels = ["二、主动公开政府信息情况", "第二十条第（一）项", "行政规范性文件", "第二十条第（八）项",
@@ -183,7 +194,7 @@ def test_table_two_is_on_one_page_with_its_heading(rendered, name):
 
 
 @needs_tools
-@pytest.mark.parametrize("name", ["seed", "city", "province", "long"])
+@pytest.mark.parametrize("name", ALL)
 def test_table_three_header_never_alone_at_a_page_foot(rendered, name):
     pages = [_squeeze(p) for p in _pages(rendered[name].with_suffix(".pdf"))]
     first = next(i for i, page in enumerate(pages) if "三、收到和处理政府信息公开申请情况" in page)
@@ -211,6 +222,7 @@ def test_fonts_are_the_simplified_chinese_faces(rendered):
         images[name] = out.with_suffix(".pgm").read_bytes()
     assert images["fangsong"] == images["serif_sc"] != images["serif_jp"]
     assert images["heiti"] == images["sans_sc"] != images["sans_jp"]
+    assert images["kaiti"] == images["kai"] not in (images["serif_sc"], images["sans_sc"])
 
 
 @needs_tools
