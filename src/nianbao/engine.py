@@ -42,7 +42,7 @@ from markupsafe import Markup
 
 from nianbao import kinds
 from nianbao.errors import TemplateError
-from nianbao.typeset import fit_table_numbers, style_sizes
+from nianbao.typeset import fit_table_numbers, safe_length, style_sizes
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W_NS}}}"
@@ -255,10 +255,11 @@ class Template:
     def __init__(self, *, name: str, order: list[str], parts: dict[str, _Part],
                  untouched: dict[str, _Member], core: tuple[str, Any, list[_CoreField]] | None,
                  environment: SandboxedEnvironment, main: str = "",
-                 style_sizes: dict[str, int] | None = None) -> None:
+                 style_sizes: dict[str, int] | None = None, safe_digits: int = 0) -> None:
         self.name = name
         self._main = main
         self._style_sizes = style_sizes
+        self._safe_digits = safe_digits  # numbers this long fit every value cell
         self._order = order
         self._parts = parts
         self._untouched = untouched
@@ -302,16 +303,17 @@ class Template:
             core = _core_part(core_name, files[core_name], environment, name)
         untouched = {n: _Member.deflate(n, raw) for n, raw in files.items()
                      if n not in parts and not (core and n == core[0])}
-        sizes = None
+        sizes, digits = None, 0
         styles = next((t for kind, t in _rels(files, f"{folder}/_rels/{file}.rels")
                        if kind.endswith("/styles")), None)
         if styles in files:
             try:
                 sizes = style_sizes(etree.fromstring(files[styles], _LOAD_PARSER))
+                digits = safe_length(etree.fromstring(files[main], _LOAD_PARSER), sizes)
             except (etree.XMLSyntaxError, ValueError):
                 sizes = None  # unreadable styles: numbers are left as they are
         return cls(name=name, order=list(files), parts=parts, untouched=untouched, core=core,
-                   environment=environment, main=main, style_sizes=sizes)
+                   environment=environment, main=main, style_sizes=sizes, safe_digits=digits)
 
     # -------------------------------------------------------------- using
 
@@ -347,7 +349,7 @@ class Template:
                     f"生成的{part.label}不是有效的 Word 内容（{exc}）。通常是模板标签放错了位置，"
                     "例如循环标签没有单独成段。") from exc
             if name == self._main and self._style_sizes and fit_table_numbers(
-                    root, self._style_sizes):
+                    root, self._style_sizes, longer_than=self._safe_digits):
                 raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                      standalone=True)
             rendered[name] = _Member.deflate(name, raw)

@@ -206,15 +206,47 @@ def _number_runs(tbl: etree._Element, sizes: Mapping[str, int], margins: int
         yield tc, runs, size, room / needed if needed else 1.0
 
 
+def safe_length(body: etree._Element, sizes: Mapping[str, int], slack: float = 0.97) -> int:
+    """The most digits that fit on one line in every table cell of ``body`` (a template).
+
+    A rendered document whose numbers are all this short needs no
+    :func:`fit_table_numbers` (the renderer's fast path).
+    """
+    fits = []
+    for tbl in body.iter(f"{_W}tbl"):
+        margins = _margins(tbl, DEFAULT_CELL_MARGIN)
+        for tc in tbl.iter(f"{_W}tc"):
+            width = tc.find(f"{_W}tcPr/{_W}tcW")
+            if width is None or width.get(f"{_W}type", "dxa") != "dxa":
+                continue
+            if "{{" not in "".join(t.text or "" for t in tc.iter(f"{_W}t")):
+                continue  # a label, not a value
+            style = tc.find(f"{_W}p/{_W}pPr/{_W}pStyle")
+            size = sizes.get(style.get(f"{_W}val", "") if style is not None else "", sizes[""])
+            size = max([size, *(_size_of(r, size) for r in tc.iter(f"{_W}r"))])
+            room = int(width.get(f"{_W}w", "0")) - margins
+            fits.append(int(room * slack / (ems("0") * size * 10)))
+    return max(0, min(fits)) if fits else 999
+
+
 def fit_table_numbers(body: etree._Element, sizes: Mapping[str, int],
-                      slack: float = 0.97) -> bool:
+                      slack: float = 0.97, longer_than: int = 0) -> bool:
     """Shrink the numbers of each table where one would not fit its cell; True if changed.
 
     All the numbers of such a table get the same smaller size (a table reads
     evenly), the largest that lets the widest fit within ``slack`` of its room.
+    Only tables holding a number longer than ``longer_than`` characters are
+    measured (:func:`safe_length` of the template: shorter ones always fit).
     """
+    tables: list[etree._Element] = []
+    for t in body.iter(f"{_W}t"):
+        text = t.text
+        if text and len(text) > longer_than and _NUMBER.fullmatch(text.strip()):
+            tbl = next(t.iterancestors(f"{_W}tbl"), None)
+            if tbl is not None and all(tbl is not seen for seen in tables):
+                tables.append(tbl)
     changed = False
-    for tbl in body.iter(f"{_W}tbl"):
+    for tbl in tables:
         cells = list(_number_runs(tbl, sizes, _margins(tbl, DEFAULT_CELL_MARGIN)))
         if not cells:
             continue
