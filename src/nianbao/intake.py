@@ -31,6 +31,7 @@ from nianbao.layout import (
 from nianbao.livechecks import add_live_checks
 from nianbao.model import Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FORM_ID, FormatSpec, ValueType
+from nianbao.sheetprint import fit_to_width
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 TOTAL_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -145,7 +146,7 @@ def _write_guide(ws: Worksheet, spec: FormatSpec, fee_decimals: int, legacy: boo
         cell.font = TITLE_FONT if i == 1 else FONT
         cell.alignment = LEFT
     if not legacy:
-        _print_setup(ws, landscape=False, title_rows="1:1")  # fit to the page's width
+        fit_to_width(ws, landscape=False, title_rows="1:1")  # fit to the page's width
     _protect(ws)
 
 
@@ -209,7 +210,7 @@ def _write_info(ws: Worksheet, data: IntakeData, spec: FormatSpec, banner: str,
     if not legacy:
         _text_counts(ws, spec, last)
     ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
-    _print_setup(ws, landscape=False, title_rows="1:2")
+    fit_to_width(ws, landscape=False, title_rows="1:2")
     _protect(ws)
 
 
@@ -304,7 +305,7 @@ def _write_table_sheet(ws: Worksheet, sheet_id: str, data: IntakeData, spec: For
             ws.row_dimensions[row].height = 30 if sheet_id == "t3" else 24
     else:
         ws.freeze_panes = a1(FIRST_TABLE_ROW, 1)
-    _print_setup(ws, landscape=sheet_id != "t2", title_rows=f"1:{max(header_bottom, 2)}")
+    fit_to_width(ws, landscape=sheet_id != "t2", title_rows=f"1:{max(header_bottom, 2)}")
     if sheet_id == "t3" and not legacy:
         ws.page_setup.fitToHeight = 1  # 表三 on one landscape page
     _protect(ws)
@@ -339,15 +340,6 @@ def _add_validations(ws: Worksheet, counts: list[str], amounts: list[str],
                             errorStyle="stop")
         ws.add_data_validation(dv)
         dv.add(ref)
-
-
-def _print_setup(ws: Worksheet, *, landscape: bool, title_rows: str) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
 
 
 def _write_meta(wb: Workbook, data: IntakeData, spec: FormatSpec) -> None:

@@ -19,6 +19,7 @@ from nianbao.indicators import Indicators
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.safetext import clean, path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.sheetprint import print_table
 from nianbao.status import Board, State, UnitStatus, display
 from nianbao.workspace import safe_name
 
@@ -95,7 +96,7 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
                                                              fgColor=STATE_COLOURS[s.state])
         if s.received:
             ws.cell(row=ws.max_row, column=6).number_format = "yyyy-mm-dd hh:mm"
-    _finish(ws, (12, 30, 12, 18, 40, 17, 8, 8, 16, 60))
+    _finish(ws, (10, 24, 8, 16, 28, 16, 7, 7, 10, 36))
     ws.append([])
     ws.append([board.totals_line()])
 
@@ -107,7 +108,7 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
                            unit_status.unit.name if unit_status else "",
                            display(report.file, base), f.sheet or "", f.cell or "", f.code,
                            f.severity.zh, f.message])
-    _finish(detail, (12, 30, 40, 18, 8, 22, 6, 100))
+    _finish(detail, (10, 22, 26, 14, 7, 18, 6, 60))
 
     files = wb.create_sheet("未识别文件")
     files.append(["文件", "类别", "说明"])
@@ -119,12 +120,24 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
         files.append([display(x.file, base), "名单外", x.off_roster])
     for x in m.conflicts:
         files.append([display(x.file, base), "冲突", x.conflict])
-    _finish(files, (50, 10, 100))
+    _finish(files, (40, 8, 80))
+    _print_status(wb, board)  # before the indicator sheets, which lay out their own print
     if indicators is not None:
         add_indicator_sheets(wb, indicators)
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _print_status(wb: Workbook, board: Board) -> None:
+    """Every sheet prints on A4 landscape, one page wide, titled, with borders."""
+    year = f"{board.year}年度" if board.year else ""
+    made = board.made.strftime("%Y-%m-%d %H:%M")
+    for ws in wb.worksheets:
+        units = ws.title == "各单位状态"
+        last = ws.max_row - 2 if units else ws.max_row  # the totals line stays unboxed
+        print_table(ws, title=f"{year}政府信息公开工作年度报告报送情况：{ws.title}（{made}）",
+                    header_row=1, last_row=last)
 
 
 def _reports(board: Board) -> Iterable[tuple[UnitStatus | None, FileReport]]:
