@@ -196,12 +196,27 @@ def test_render_draft_marker_only_for_drafts(template):
     assert final.sections[0].header.paragraphs[0].text == ""
 
 
-def test_render_members_of_a_summary(template):
-    sub = full_submission(1, members=("甲局", "乙局"))
+def test_render_annex_of_a_summary(template):
+    sub = full_submission(1, members=("甲局", "乙局"), excluded=(("丙镇", "数据有误（2 个错误）"),))
 
-    texts = [p.text for p in open_docx(template.render(build_context(sub))).paragraphs]
+    doc = open_docx(template.render(build_context(sub, draft=True)))
+    texts = [p.text for p in doc.paragraphs]
+    included, excluded = ([[c.text for c in row.cells] for row in t.rows] for t in doc.tables[-2:])
 
-    assert "本报告汇总了以下单位的数据：甲局、乙局。" in texts
+    assert "附表" in texts and "纳入汇总的单位（2 个）" in texts
+    assert "未纳入汇总的单位（1 个）" in texts
+    assert included == [["序号", "单位名称"], ["1", "甲局"], ["2", "乙局"]]
+    assert excluded == [["序号", "单位名称", "未纳入的原因"], ["1", "丙镇", "数据有误（2 个错误）"]]
+    assert not any("甲局" in t for t in texts)  # listed once, in the 附表
+    annex = next(p for p in doc.paragraphs if p.text == "附表")
+    assert annex._p.pPr.find(qn("w:pageBreakBefore")) is not None
+
+
+def test_unit_report_has_no_annex(template):
+    doc = open_docx(template.render(build_context(full_submission(1))))
+
+    assert "附表" not in [p.text for p in doc.paragraphs] and len(doc.tables) == 3
+    assert not any("{%" in p.text or "{{" in p.text for p in doc.paragraphs)
 
 
 def test_render_title_and_core_properties(template):

@@ -106,7 +106,8 @@ def test_render_html_table_three_spans():
 
 def test_render_html_escapes_every_text():
     sub = full_submission(1, agency='A&B<script>alert("x")</script>',
-                          narrative={"s1": ("<b>粗体</b> & {{ x }}",)}, members=("<甲>",))
+                          narrative={"s1": ("<b>粗体</b> & {{ x }}",)}, members=("<甲>",),
+                          excluded=(("<乙>", "未报送&"),))
 
     html = render_html(sub)
 
@@ -114,7 +115,29 @@ def test_render_html_escapes_every_text():
     assert "A&amp;B&lt;script&gt;" in html
     parsed = _parse(html)
     assert "<b>粗体</b> & {{ x }}" in parsed.paragraphs
-    assert "本报告汇总了以下单位的数据：<甲>。" in parsed.paragraphs
+    cells = [c[1] for table in parsed.tables for row in table for c in row]
+    assert "<甲>" in cells and "<乙>" in cells and "未报送&" in cells
+    assert "<甲>" not in html and "<乙>" not in html
+
+
+def test_summary_html_has_an_annex_and_lists_the_members_once():
+    sub = full_submission(1, agency="青山县人民政府", members=("甲局", "乙局"),
+                          excluded=(("丙镇", "未报送"),))
+
+    parsed = _parse(render_html(sub))
+    annex = parsed.tables[-2:]
+
+    assert "附表" in parsed.headings
+    assert [[c[1] for c in row] for row in annex[0]] == [["序号", "单位名称"], ["1", "甲局"],
+                                                         ["2", "乙局"]]
+    assert [[c[1] for c in row] for row in annex[1]] == [["序号", "单位名称", "未纳入的原因"],
+                                                         ["1", "丙镇", "未报送"]]
+    assert not any("甲局" in p for p in parsed.paragraphs)  # once: in the 附表 only
+
+
+def test_unit_html_has_no_annex():
+    parsed = _parse(render_html(full_submission(1)))
+    assert "附表" not in parsed.headings and len(parsed.tables) == 3  # 表二, 表三, 表四
 
 
 def test_render_html_draft_marker():

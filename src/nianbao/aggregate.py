@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -21,13 +22,14 @@ from nianbao.config import ALL_SCOPE, CycleError
 from nianbao.indicator_output import SHEETS, add_indicator_sheets
 from nianbao.indicators import Indicators, Subject, compute, sentences
 from nianbao.intake import IntakeData, build_workbook
-from nianbao.layout import META_SHEET, workbook_layout
-from nianbao.model import Finding, Submission, Value
-from nianbao.previous import SUMMARY_CODE, SUMMARY_FOLDER, PreviousData, cross_year_findings
+from nianbao.layout import BANNER_ROW, CHECK_SHEET, workbook_layout
+from nianbao.model import SUMMARY_CODE, Finding, Submission, Value
+from nianbao.previous import SUMMARY_FOLDER, PreviousData, cross_year_findings
 from nianbao.roster import Roster, Unit, fold_name
 from nianbao.rules import Where, validate
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec, ValueType
 from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.sheetprint import box, print_table
 from nianbao.status import Board, display
 from nianbao.workspace import safe_name
 
@@ -151,14 +153,37 @@ def write_summary_workbook(path: Path, sub: Submission, rows: Sequence[MemberRow
                         spec=spec, fee_decimals=fee_decimals)
     ws = wb.create_sheet(MEMBERS_SHEET)
     _members_sheet(ws, sub, rows)
-    wb.move_sheet(ws, offset=wb.sheetnames.index(META_SHEET) - wb.sheetnames.index(MEMBERS_SHEET))
+    _as_summary(wb, sub, rows, spec)
+    _print_members(ws, sub, rows)
     if indicators is not None:
         add_indicator_sheets(wb, indicators)
-        for name in SHEETS:  # before the hidden metadata sheet, like 汇总单位
-            wb.move_sheet(name, offset=wb.sheetnames.index(META_SHEET) - wb.sheetnames.index(name))
+        for i, name in enumerate(SHEETS, 1):  # right after 汇总单位
+            wb.move_sheet(name, offset=i - wb.sheetnames.index(name))
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _as_summary(wb: Workbook, sub: Submission, rows: Sequence[MemberRow],
+                spec: FormatSpec) -> None:
+    """An agency's form turned into a 汇总's: no 填报说明, no 编码 in sight, 汇总单位 first.
+
+    The hidden metadata keeps the 汇总 code, so the workbook reads back as a 汇总
+    (e.g. as next year's ``--previous``).
+    """
+    del wb[spec.sheet_name("guide")]
+    del wb[CHECK_SHEET]  # its verdict ("可以报送") speaks to an agency
+    included = sum(1 for r in rows if not r.reason and r.submission is not None)
+    banner = (f"{sub.agency}{f'{sub.year}年度' if sub.year else ''}政府信息公开工作年度报告汇总数据"
+              f"（纳入汇总 {included} 个单位，见“{MEMBERS_SHEET}”表）")
+    for sheet in wb.worksheets:
+        cell = sheet.cell(row=BANNER_ROW, column=1)
+        if isinstance(cell.value, str) and cell.value.startswith("填报单位："):
+            cell.value = banner
+    info = wb[spec.sheet_name("info")]
+    info[workbook_layout(spec).info_cell("code")].value = None
+    wb.move_sheet(MEMBERS_SHEET, offset=-wb.sheetnames.index(MEMBERS_SHEET))
+    wb.active = 0
 
 
 def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
@@ -180,6 +205,8 @@ def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) ->
         ws.append([])
         ws.append([f"未纳入汇总的单位（{len(excluded)} 个）"])
         ws.append(["序号", "单位编码", "单位名称", "层级", "原因"])
+        for cell in ws[ws.max_row]:
+            cell.font = bold
         for i, row in enumerate(excluded, 1):
             ws.append([i, row.unit.code, row.unit.name, row.unit.level, row.reason])
     for cell in ws[2]:
@@ -187,9 +214,21 @@ def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) ->
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws["A1"].font = Font(name="黑体", size=12)
-    for letter, width in zip("ABCDEFGHIJKL", (6, 12, 30, 12, 30, 12, 12, 10, 12, 10, 10, 14), strict=False):
+    for letter, width in zip("ABCDEFGHIJKL", (6, 10, 28, 10, 26, 10, 10, 10, 10, 10, 10, 12),
+                             strict=False):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A3"
+
+
+def _print_members(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
+    """The unit sheet prints on A4 landscape, one page wide, with borders; its head repeats."""
+    included = sum(1 for r in rows if not r.reason and r.submission is not None)
+    total_row = 3 + included  # title, head, the units, 合计
+    print_table(ws, title=f"{sub.agency}{f'{sub.year}年度' if sub.year else ''}"
+                          "政府信息公开工作年度报告汇总：纳入汇总的单位",
+                header_row=2, first_row=2, last_row=total_row, columns=len(KEY_FIGURES) + 5)
+    if ws.max_row > total_row + 2:  # the units left out: a table of its own, 5 columns
+        box(ws, total_row + 3, ws.max_row, 5)
 
 
 def _cell(value: Value | None) -> int | float | str | None:
@@ -207,7 +246,7 @@ class SummaryResult:
     findings: tuple[Finding, ...]
     workbook: Path
     report: Path | None = None
-    note: str = ""  # why no Word report was written, if none was
+    note: str = ""  # why no Word report was written, or what the report still needs
     indicators: Indicators | None = None
 
     @property
@@ -250,6 +289,24 @@ def _ratio(value: Decimal | None) -> str | None:
 # (summary, out_path, draft, last year's 汇总 or None)
 Renderer = Callable[[Submission, Path, bool, Submission | None], None]
 
+# What the coordinator writes in the 汇总 report (sections 一/五/六); shown until written.
+TO_WRITE = {
+    "s1": "（请补写：本地区政府信息公开工作的总体情况，包括主动公开、依申请公开、政府信息管理、"
+          "平台建设、监督保障等方面的主要做法和成效。）",
+    "s5": "（请补写：本地区政府信息公开工作存在的主要问题及改进情况。）",
+    "s6": "（请补写：其他需要报告的事项；没有的，写明“本年度无其他需要报告的事项。”，"
+          "并说明信息处理费的收取情况。）",
+}
+NOTE_TO_WRITE = "汇总报告第一、五、六部分的文字需补写（已用“请补写”标出），补写并核对后再发布；此前按草稿生成。"
+
+
+def report_submission(summary: Submission, rows: Sequence[MemberRow]) -> Submission:
+    """What the 汇总 report is rendered from: the sum, the sections still to write marked,
+    and the units left out with why (for the 附表)."""
+    narrative = {sid: (*summary.narrative.get(sid, ()), text) for sid, text in TO_WRITE.items()}
+    return replace(summary, narrative={**summary.narrative, **narrative},
+                   excluded=tuple((r.unit.name, r.reason) for r in rows if r.reason))
+
 
 def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year: int,
                  scope: Sequence[str] = (), settings: Settings = DEFAULT_SETTINGS,
@@ -259,7 +316,8 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
     """Sum the units in ``scope`` that passed, check the sum, write the workbook and report.
 
     Units in scope that have not reported or have errors are left out and listed
-    with the reason; the report is then rendered as a draft.  ``history`` (the
+    with the reason in the report's 附表; the report is always a draft, its sections
+    一/五/六 marked for the coordinator to write (:data:`TO_WRITE`).  ``history`` (the
     archived years) gives the indicators and the 同比 of the standard sentences.
     """
     units = resolve_scope(roster, scope)
@@ -295,10 +353,10 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
     elif render is None:
         note = "未生成汇总报告（报告生成模块不可用）。"
     else:
-        draft = bool(len(members) < len(rows)
-                     or any(f.severity == "error" for f in findings))
-        report_path = folder / safe_name(stem + ("（草稿）" if draft else ""), ".docx")
-        render(summary, report_path, draft, last)
+        # sections 一/五/六 are the coordinator's to write: the report is always a draft
+        report_path = folder / safe_name(stem + "（草稿）", ".docx")
+        render(report_submission(summary, rows), report_path, True, last)
+        note = NOTE_TO_WRITE
     return SummaryResult(submission=summary, rows=tuple(rows), findings=tuple(findings),
                          workbook=workbook, report=report_path, note=note,
                          indicators=indicators)

@@ -18,6 +18,8 @@ Top-level variables (ASCII names, because Jinja needs identifiers):
 ``s1`` ``s5``   the narrative sections (one per narrative section of the schema):
 ``s6``          lists of paragraph strings, one real Word paragraph each
 ``members``     for a 汇总: the names of the units it sums; empty otherwise
+``annex``       for a 汇总: its 附表, ``annex.included`` (``no``, ``name``) and
+                ``annex.excluded`` (``no``, ``name``, ``reason``); ``{}`` otherwise
 ``h1`` … ``h6`` section headings from the schema, e.g. ``"一、总体情况"``
 ``sections``    the same headings keyed by section id: ``sections.s3``
 ``t2_1`` …      one nested dict per table: ``t3.r3_3_2.social``, ``t4.rv_total``,
@@ -131,6 +133,7 @@ def build_context(sub: Submission, *, fee_decimals: int = 4, draft: bool = False
         "level": clean_text(sub.level),
         "members": [name for name in (clean_text(m) for m in sub.members) if name],
     }
+    context["annex"] = annex(sub)
     headings: dict[str, str] = {}
     for number, section in enumerate(spec.sections, start=1):
         headings[section.id] = section.heading
@@ -142,6 +145,16 @@ def build_context(sub: Submission, *, fee_decimals: int = 4, draft: bool = False
     for table_id, cells in _tables(sub, spec, fee_decimals).items():
         context[table_id] = cells
     return context
+
+
+def annex(sub: Submission) -> dict[str, list[dict[str, str]]]:
+    """A 汇总's 附表: the units included and those left out with why ({} for a unit)."""
+    if not sub.members and not sub.excluded:
+        return {}
+    included = [name for name in (clean_text(m) for m in sub.members) if name]
+    return {"included": [{"no": str(i), "name": name} for i, name in enumerate(included, 1)],
+            "excluded": [{"no": str(i), "name": clean_text(name), "reason": clean_text(why)}
+                         for i, (name, why) in enumerate(sub.excluded, 1)]}
 
 
 def _tables(sub: Submission, spec: FormatSpec,
@@ -165,7 +178,8 @@ def sample_submission(spec: FormatSpec = DEFAULT_FORMAT) -> Submission:
     values = {key: (Decimal(0) if cell.type == "amount" else 0) for key, cell in spec.cells.items()}
     narrative = {s.id: ("示例段落。",) for s in spec.sections if s.narrative}
     return Submission(agency="示例单位", code="000", year=spec.first_year, format_id=spec.id,
-                      values=values, narrative=narrative, members=("示例成员单位",))
+                      values=values, narrative=narrative, members=("示例成员单位",),
+                      excluded=(("示例未纳入单位", "未报送"),))
 
 
 def context_value(context: dict[str, object], key: str) -> str:

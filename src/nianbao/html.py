@@ -54,6 +54,25 @@ def table_html(grid: Grid, context: dict[str, object]) -> str:
     return _TABLE + "".join(rows) + "</table>"
 
 
+def annex_html(annex: object) -> list[str]:
+    """A 汇总's 附表: the units included, then those left out with why (nothing for a unit)."""
+    if not isinstance(annex, Mapping) or not annex:
+        return []
+    out = ['<h2 style="font-size:18px;text-align:center">附表</h2>']
+    for key, caption, heads in (("included", "纳入汇总的单位", ("序号", "单位名称")),
+                                ("excluded", "未纳入汇总的单位", ("序号", "单位名称", "未纳入的原因"))):
+        items = annex.get(key) or []
+        if not items:
+            continue
+        out.append(f'<h3 style="font-size:16px;text-align:center">{caption}（{len(items)} 个）</h3>')
+        rows = "".join("<tr>" + "".join(
+            _cell("td", str(item.get(field, "")), 1, 1, None if field == "no" else "left")
+            for field in ("no", "name", "reason")[:len(heads)]) + "</tr>" for item in items)
+        out.append(_TABLE + "<tr>" + "".join(_cell("th", h, 1, 1) for h in heads) + "</tr>"
+                   + rows + "</table>")
+    return out
+
+
 def _paragraphs(items: object) -> list[str]:
     if not isinstance(items, list | tuple):
         return []
@@ -80,15 +99,13 @@ def render_html(source: Submission | Mapping[str, object], *, fragment: bool = F
     out.append(f'<h1 style="text-align:center;font-size:22px">{_text(title)}</h1>')
     if context.get("period"):
         out.append(_PARA.format(_text(context["period"])))
-    members = context.get("members")
-    if isinstance(members, list | tuple) and members:
-        out.append(_PARA.format(_text("本报告汇总了以下单位的数据：" + "、".join(members) + "。")))
     for section in spec.sections:
         out.append(f'<h2 style="font-size:18px">{_text(section.heading)}</h2>')
         if section.narrative:
             out += _paragraphs(context.get(section.id, []))
         else:
             out.append(table_html(section_grid(section, spec), context))
+    out += annex_html(context.get("annex"))
     out.append("</article>")
     body = "\n".join(out)
     if fragment:

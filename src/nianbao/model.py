@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 Value = int | Decimal
+SUMMARY_CODE = "SUMMARY"  # the code of a 汇总 (in its workbook's hidden metadata)
 
 
 class Severity(enum.StrEnum):
@@ -97,7 +98,14 @@ class Submission:
     narrative: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
     members: tuple[str, ...] = ()  # for a 汇总: the units included
+    # for a 汇总: the units in its scope left out, as (name, why), for the report's 附表
+    excluded: tuple[tuple[str, str], ...] = ()
     register: RegisterIds | None = None  # when 表三 was counted from a register
+
+    @property
+    def is_summary(self) -> bool:
+        """A 汇总 of several units (its narrative is written by the coordinator, not a unit)."""
+        return self.code == SUMMARY_CODE or bool(self.members)
 
     def value(self, key: str) -> Value:
         """The value of a cell, 0 when it could not be read."""

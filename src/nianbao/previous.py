@@ -17,14 +17,13 @@ from nianbao.check import collect, newest_first, sort_findings
 from nianbao.config import CONFIG_NAME, CycleError, load_config
 from nianbao.kinds import finding
 from nianbao.layout import workbook_layout
-from nianbao.model import FileReport, Finding, Submission
+from nianbao.model import SUMMARY_CODE, FileReport, Finding, Submission
 from nianbao.reader import read_workbook
 from nianbao.register_read import cross_year_register
 from nianbao.roster import fold_name
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
-SUMMARY_CODE = "SUMMARY"  # the code written into a 汇总 workbook's metadata
 SUMMARY_FOLDER = "汇总"  # under outputs/
 
 

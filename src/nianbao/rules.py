@@ -131,15 +131,20 @@ _NONE_DISPUTE = re.compile(r"未(?:发生|出现|收到|有)[^。；;]{0,12}?(?:
 
 
 def check_narrative(sub: Submission, where: Where) -> Iterator[Finding]:
-    """Empty sections, and sentences that contradict the tables."""
+    """Empty sections, and sentences that contradict the tables.
+
+    A 汇总's sections 一/五/六 are written by the coordinator in the report, not in
+    its workbook: the checks that ask a unit for its text do not apply to it.
+    """
     s1 = sub.narrative.get("s1", ())
     s5 = sub.narrative.get("s5", ())
     s6 = sub.narrative.get("s6", ())
-    if not s1:
+    agency = not sub.is_summary
+    if agency and not s1:
         yield _finding("narrative-empty:s1", where, "s1")
-    if not s5 or "".join(s5).strip("。 ") in ("无", "暂无", "没有"):
+    if agency and (not s5 or "".join(s5).strip("。 ") in ("无", "暂无", "没有")):
         yield _finding("narrative-empty:s5", where, "s5")
-    if not s6:
+    if agency and not s6:
         yield _finding("narrative-empty:s6", where, "s6")
     text = "".join(s1)
     new = sub.values.get("t3.r1.total")
@@ -177,7 +182,7 @@ def check_narrative(sub: Submission, where: Where) -> Iterator[Finding]:
                                    litigation=direct + after, direct=direct, after=after)
                     break
     fee_cases = sub.values.get("t3.r3_6_2.total")
-    if fee_cases and not re.search(r"信息处理费|收费通知", "".join(s6) + text):
+    if agency and fee_cases and not re.search(r"信息处理费|收费通知", "".join(s6) + text):
         yield _finding("fee-notice-text", where, "s6", ("t3.r3_6_2.total",), cases=fee_cases)
 
 

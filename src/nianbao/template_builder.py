@@ -279,9 +279,6 @@ def _body(spec: FormatSpec) -> list[str]:
         _para("{%p endif %}", "Draft"),
         _para('{{ title_lines|join("\\n") }}', "Title"),
         _para("{{ period }}", "BodyText"),
-        _para("{%p if members %}", "BodyText"),
-        _para("本报告汇总了以下单位的数据：{{ members|join(\"、\") }}。", "BodyText"),
-        _para("{%p endif %}", "BodyText"),
     ]
     for section in spec.sections:
         out.append(_para(section.heading, "Heading1"))
@@ -299,7 +296,65 @@ def _body(spec: FormatSpec) -> list[str]:
             header_rows, keep_rows = first_values, min(first_values + 2, grid.height - 1)
         out.append(table_xml(grid, style="TableTextSmall" if small else "TableText",
                              header_rows=header_rows, keep_rows=keep_rows))
-    return out
+    return out + annex_xml()
+
+
+def _list_table(heads: list[tuple[str, int]], cells: list[str], loop: str) -> str:
+    """A bordered table: one repeated header row, then one row per item of ``loop``."""
+    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    borders = "".join(border.format(side) for side in
+                      ("top", "left", "bottom", "right", "insideH", "insideV"))
+
+    margins = "".join(f'<w:{side} w:w="{CELL_MARGIN if side in ("left", "right") else 0}" '
+                      'w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
+
+    def row(texts: list[str], header: bool = False, jcs: tuple[str | None, ...] = ()) -> str:
+        trpr = ('<w:cantSplit/><w:trHeight w:val="397"/>'  # 7 mm: a list easy to read
+                + ("<w:tblHeader/>" if header else ""))
+        tcs = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/><w:vAlign w:val="center"/>'
+                      f'</w:tcPr>{_para(text, "TableText", jc=jc)}</w:tc>'
+                      for (_, w), text, jc in zip(heads, texts, jcs or (None,) * len(heads),
+                                                  strict=True))
+        return f"<w:tr><w:trPr>{trpr}</w:trPr>{tcs}</w:tr>"
+
+    width = sum(w for _, w in heads)
+    return (f'<w:tbl {_W}><w:tblPr><w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
+            f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+            f'<w:tblCellMar>{margins}</w:tblCellMar></w:tblPr><w:tblGrid>'
+            + "".join(f'<w:gridCol w:w="{w}"/>' for _, w in heads) + "</w:tblGrid>"
+            + row([h for h, _ in heads], header=True)
+            + row([f"{{%tr for u in {loop} %}}", *[""] * (len(heads) - 1)])
+            + row(cells, jcs=(None, *["left"] * (len(heads) - 1)))
+            + row(["{%tr endfor %}", *[""] * (len(heads) - 1)])
+            + "</w:tbl>")
+
+
+def annex_xml() -> list[str]:
+    """The 汇总's 附表 on a new page: the units included, then those left out with why.
+
+    Only a 汇总 has an ``annex``; for a unit's report the block renders to nothing.
+    """
+    def caption(text: str, *, new_page: bool = False) -> str:
+        brk = "<w:pageBreakBefore/>" if new_page else ""
+        return (f'<w:p {_W}><w:pPr><w:pStyle w:val="Heading1"/>{brk}{_NO_INDENT}'
+                f'<w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">{escape(text)}'
+                "</w:t></w:r></w:p>")
+
+    return [
+        _para("{%p if annex %}", "BodyText"),
+        caption("附表", new_page=True),
+        caption("纳入汇总的单位（{{ annex.included|length }} 个）"),
+        _list_table([("序号", 1000), ("单位名称", 7844)], ["{{ u.no }}", "{{ u.name }}"],
+                    "annex.included"),
+        _para("{%p if annex.excluded %}", "BodyText"),
+        _para("", "BodyText"),
+        caption("未纳入汇总的单位（{{ annex.excluded|length }} 个）"),
+        _list_table([("序号", 1000), ("单位名称", 4644), ("未纳入的原因", 3200)],
+                    ["{{ u.no }}", "{{ u.name }}", "{{ u.reason }}"], "annex.excluded"),
+        _para("{%p endif %}", "BodyText"),
+        _para("", "BodyText"),
+        _para("{%p endif %}", "BodyText"),
+    ]
 
 
 def build(spec: FormatSpec = DEFAULT_FORMAT) -> DocumentObject:

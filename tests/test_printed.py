@@ -1,0 +1,143 @@
+"""What a coordinator prints and publishes: status.xlsx, the 汇总 workbook and report.
+
+A 50-unit county (the workspace of test_cycle_cli): print settings read back with
+openpyxl, then the real files converted by LibreOffice and their PDF pages counted.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from test_cycle_cli import county, invoke  # noqa: F401 - the 50-unit workspace fixture
+
+from nianbao.aggregate import MEMBERS_SHEET, TO_WRITE
+from nianbao.check import check_file
+from nianbao.layout import CHECK_SHEET
+from nianbao.model import SUMMARY_CODE
+from nianbao.reader import read_workbook
+
+HAS_OFFICE = bool(shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdfinfo"))
+
+
+@pytest.fixture(scope="module")
+def outputs(county) -> dict[str, Path]:  # noqa: F811
+    runner = CliRunner()
+    invoke(runner, "status", "-w", county, "-q")
+    data = json.loads(invoke(runner, "summary", "-w", county, "--json").stdout)
+    return {"status": county / "outputs" / "status.xlsx", "workbook": county / data["workbook"],
+            "report": county / data["report"]}
+
+
+@pytest.fixture(scope="module")
+def pdfs(outputs, tmp_path_factory) -> dict[str, Path]:
+    if not HAS_OFFICE:
+        pytest.skip("LibreOffice (soffice) or poppler-utils not installed")
+    out = tmp_path_factory.mktemp("pdf")
+    subprocess.run(["soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation={(out / 'profile').as_uri()}", "--convert-to", "pdf",
+                    "--outdir", str(out), *map(str, outputs.values())],
+                   capture_output=True, check=True, timeout=300)
+    return {k: out / (p.stem + ".pdf") for k, p in outputs.items()}
+
+
+def _pages(pdf: Path) -> list[str]:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    count = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    size = next(line for line in info.splitlines() if line.startswith("Page size:")).split()
+    assert float(size[2]) > float(size[4]), "landscape"  # "Page size: 841.89 x 595.28 pts"
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for i in range(1, count + 1)]
+
+
+def _assert_prints_one_page_wide(ws, header_rows: str) -> None:
+    setup = ws.page_setup
+    assert (int(setup.paperSize), setup.orientation) == (9, "landscape"), ws.title  # 9: A4
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+    assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+    assert ws.print_title_rows.replace("$", "") == header_rows, ws.title
+    assert ws.oddHeader.center.text and "&P" in ws.oddFooter.center.text
+
+
+def test_status_xlsx_prints_on_a4_landscape_with_title_borders_and_wrapping(outputs):
+    wb = load_workbook(outputs["status"])
+
+    for ws in wb.worksheets:
+        _assert_prints_one_page_wide(ws, "1:1")
+        assert "报送情况" in ws.oddHeader.center.text
+    units = wb["各单位状态"]
+    assert units["B2"].border.left.style == "thin" and units["J51"].border.bottom.style == "thin"
+    assert units["J2"].alignment.wrap_text
+    tall = [r for r in range(2, 52) if (units.row_dimensions[r].height or 0) > 20]
+    assert tall and all("\n" in str(units.cell(r, 10).value or "") or
+                        len(str(units.cell(r, 10).value or units.cell(r, 5).value)) > 14
+                        for r in tall)  # only rows with long text are made taller
+
+
+def test_status_xlsx_for_50_units_prints_one_page_wide(pdfs):
+    pages = _pages(pdfs["status"])
+    units = [p for p in pages if "各单位状态" in p]
+
+    assert 1 <= len(units) <= 6
+    for page in units:  # every page carries the whole header row: nothing cut to another page
+        assert all(head in page for head in ("单位编码", "单位名称", "报送文件", "识别方式", "备注"))
+    assert "QS050" in "".join(units)
+
+
+def test_summary_workbook_is_a_summary_not_an_agency_form(outputs):
+    wb = load_workbook(outputs["workbook"])
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    texts = [str(c.value) for ws in visible for row in ws.iter_rows() for c in row if c.value]
+
+    assert wb.sheetnames[0] == MEMBERS_SHEET and wb.active.title == MEMBERS_SHEET
+    assert "填报说明" not in wb.sheetnames and CHECK_SHEET not in wb.sheetnames
+    assert not any(SUMMARY_CODE in t or "填报单位：" in t or "可以报送" in t for t in texts)
+    assert any("纳入汇总 36 个单位" in t for t in texts)
+
+
+def test_summary_workbook_reads_back_as_a_summary_without_agency_warnings(outputs):
+    read = read_workbook(outputs["workbook"])
+    report = check_file(outputs["workbook"])
+
+    assert read.submission.code == SUMMARY_CODE and read.submission.agency == "青山县人民政府"
+    assert report.valid
+    assert not [f for f in report.findings if f.code in ("narrative-empty", "fee-notice-text")]
+
+
+def test_summary_unit_sheet_prints_one_page_wide(outputs, pdfs):
+    ws = load_workbook(outputs["workbook"])[MEMBERS_SHEET]
+    _assert_prints_one_page_wide(ws, "1:2")
+    assert ws["C3"].border.left.style == "thin" and ws["E3"].alignment.wrap_text
+
+    pages = [p for p in _pages(pdfs["workbook"]) if "纳入汇总的单位及主要数据" in p]
+    assert 1 <= len(pages) <= 3
+    assert all("收费金额（万元）" in p and "报送文件" in p for p in pages)  # the head repeats
+    assert "未纳入汇总的单位（14 个）" in pages[-1]
+
+
+def test_summary_report_has_placeholders_and_an_annex(outputs, pdfs):
+    doc = docx.Document(str(outputs["report"]))
+    texts = [p.text for p in doc.paragraphs]
+    heads = {t: i for i, t in enumerate(texts) if t[:2] in ("一、", "五、", "六、")}
+
+    assert outputs["report"].stem.endswith("（草稿）")
+    for head, sid in zip(sorted(heads, key=heads.get), ("s1", "s5", "s6"), strict=True):
+        following = texts[heads[head] + 1:heads[head] + 3]
+        assert TO_WRITE[sid] in following, head  # a visible placeholder, not a bare heading
+    assert sum("青山县教育局" in t for t in texts) == 0  # the members only in the 附表
+    included, excluded = ([[c.text for c in r.cells] for r in t.rows] for t in doc.tables[-2:])
+    assert len(included) == 1 + 36 and included[1] == ["1", "青山县教育局"]
+    assert len(excluded) == 1 + 14 and ["1", "青山县水利局", "数据有误（2 个错误）"] in excluded
+
+    pdf = subprocess.run(["pdftotext", "-layout", str(pdfs["report"]), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "附表" in pdf and "纳入汇总的单位（36 个）" in pdf and "未纳入汇总的单位（14 个）" in pdf
+    assert "青山县凤凰镇人民政府" in pdf and "请补写" in pdf
+
