@@ -16,7 +16,7 @@ from nianbao.cli import main
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "nianbao"
 CLI_MODULES = {"cli.py", "cli_cycle.py", "cli_import.py", "cli_serve.py", "cli_register.py",
-               "__main__.py"}
+               "cli_zh.py", "__main__.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -121,9 +121,12 @@ class BuildSummary:
                 "notes": self.notes,
                 "outcomes": [o.to_dict() for o in self.outcomes]}
 
-    def to_text(self) -> str:
+    def to_text(self, *, unchanged: bool = True) -> str:
+        """The outcome of every file; ``unchanged=False`` (a terminal) leaves out the
+        reports that were already up to date and only counts them."""
         lines = [f"生成结果（输出目录：{self.out_dir}）"]
-        for o in sorted(self.outcomes, key=lambda o: (o.status, o.agency, str(o.file))):
+        shown = [o for o in self.outcomes if unchanged or o.status != Status.UNCHANGED]
+        for o in sorted(shown, key=lambda o: (o.status, o.agency, str(o.file))):
             name = o.agency or o.file.name
             line = f"  [{STATUS_ZH[o.status]}] {name}（{o.file.name}）"
             if o.status in (Status.BUILT, Status.UNCHANGED, Status.DRAFT) and o.warnings:
@@ -134,6 +137,9 @@ class BuildSummary:
                 lines.append(f"      {where}{reason.message}")
             if len(o.reasons) > 20:
                 lines.append(f"      ……另有 {len(o.reasons) - 20} 条错误，请用 nianbao check 查看全部")
+        if len(shown) < len(self.outcomes):
+            lines.append(f"  另有 {len(self.outcomes) - len(shown)} 个单位的报告未变化，"
+                         f"未重新生成（逐个列在 {SUMMARY_TXT}）。")
         lines.append(
             f"共 {len(self.outcomes)} 个文件：已生成 {self.count(Status.BUILT)}，"
             f"未变化 {self.count(Status.UNCHANGED)}，草稿 {self.count(Status.DRAFT)}，"

@@ -13,7 +13,10 @@ from typing import Any
 import click
 
 from nianbao import __version__
+from nianbao.cli_zh import install as _chinese_click
 from nianbao.exitcodes import Exit, help_text
+
+_chinese_click()  # before any command is declared: help, usage and click's errors in Chinese
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_TOOL = Exit.OK, Exit.FINDINGS, Exit.USAGE, Exit.TOOL
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -98,6 +101,13 @@ def _unexpected(exc: BaseException) -> str:
 @click.version_option(__version__, "-V", "--version", message="nianbao %(version)s")
 def main() -> None:
     """政府信息公开工作年度报告：下发填报表、校验报送数据、批量生成报告。"""
+
+
+def severity_colour(text: str, severity: object) -> str:
+    """错误 in red, 警告 in yellow; click.echo drops the colour when not on a terminal."""
+    from nianbao.model import Severity
+
+    return click.style(text, fg="red" if severity is Severity.ERROR else "yellow", bold=True)
 
 
 def _workspace_settings(year: int | None, fee_decimals: int | None) -> tuple[object, object]:
@@ -223,7 +233,7 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
         reports = [with_cross_year(r, previous, settings) for r in reports]
     if not reports:
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
-    click.echo(to_json(reports) if as_json else to_text(reports), nl=False)
+    click.echo(to_json(reports) if as_json else to_text(reports, style=severity_colour), nl=False)
     if annotate_dir is not None:
         from nianbao.annotate import annotate_all
         from nianbao.atomic import describe_os_error
@@ -296,7 +306,7 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
         def progress(done: int, total: int, outcome: Outcome) -> None:
             if bar is not None:  # a bar on a terminal, plain lines otherwise
                 bar("生成报告", done, total)
-            elif chatty:
+            elif chatty and outcome.status != Status.UNCHANGED:  # unchanged: only counted
                 click.echo(f"[{done}/{total}] {STATUS_ZH[outcome.status]}："
                            f"{outcome.agency or outcome.file.name}", err=True)
 
@@ -324,7 +334,7 @@ def build_cmd(inputs: tuple[Path, ...], output: Path | None, template: Path | No
     elif quiet:
         click.echo(summary.to_text().splitlines()[-1 - len(summary.notes)])
     else:
-        click.echo(summary.to_text(), nl=False)
+        click.echo(summary.to_text(unchanged=False), nl=False)
     if not summary.outcomes:
         click.echo("没有找到填报表（.xlsx）。", err=True)
     if summary.pdf_failed or summary.count(Status.FAILED):

@@ -15,6 +15,8 @@ import click
 from nianbao.exitcodes import Exit, ExitWith, exit_for, help_text
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from nianbao.config import Config
     from nianbao.runner import Progress
 
@@ -76,14 +78,17 @@ def _interactive(quiet: bool, as_json: bool) -> bool:
 
 
 @contextmanager
-def progress_bar(enabled: bool) -> Iterator[Progress | None]:
-    """A rich progress bar on a terminal; nothing when output goes to a file or pipe."""
+def progress_bar(enabled: bool, console: Console | None = None) -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal (stage, bar, n/N, time left); nothing when output
+    goes to a file or pipe.  ``console``: a rich Console to draw on (default: the terminal)."""
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
-    with Bar(transient=True) as bar:
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+             TimeRemainingColumn(), transient=True, console=console) as bar:
         tasks: dict[str, object] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nianbao.model import FileReport, Finding
+from rich.cells import cell_len
+
+from nianbao.model import FileReport, Finding, Severity
 from nianbao.safetext import path_text
 
 
@@ -40,8 +42,25 @@ def totals_line(reports: Sequence[FileReport]) -> str:
             f"错误 {errors} 条，警告 {warnings} 条。")
 
 
-def to_text(reports: Sequence[FileReport], base: Path | None = None) -> str:
-    lines = [finding_line(r, f, base) for r in reports for f in r.findings]
+ALIGN_MAX = 64  # columns: a longer file:sheet!cell is not padded, nor pads the others
+
+
+def to_text(reports: Sequence[FileReport], base: Path | None = None, *,
+            style: Callable[[str, Severity], str] | None = None) -> str:
+    """One line per finding, as :func:`finding_line`, with the severity, code and message
+    columns aligned (up to :data:`ALIGN_MAX` columns of file and cell); then the totals.
+
+    ``style(text, severity)`` may decorate the severity word (colour on a terminal).
+    """
+    rows = [(display_path(r.file, base) + (f":{f.location}" if f.location else "") + ":", f)
+            for r in reports for f in r.findings]
+    wide = max((w for w in (cell_len(h) for h, _ in rows) if w <= ALIGN_MAX), default=0)
+    code_wide = max((len(f.code) for _, f in rows), default=0)
+    lines: list[str] = []
+    for head, f in rows:
+        word = style(f.severity.zh, f.severity) if style else f.severity.zh
+        lines.append(f"{head}{' ' * max(0, wide - cell_len(head))} {word} "
+                     f"[{f.code}]{' ' * (code_wide - len(f.code))} {f.message}")
     lines.append(totals_line(reports))
     return "\n".join(lines) + "\n"
 
