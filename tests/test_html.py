@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from word_helpers import full_submission
@@ -143,3 +144,15 @@ def test_unit_html_has_no_annex():
 def test_render_html_draft_marker():
     assert "草稿" in render_html(build_context(full_submission(1), draft=True))
     assert "草稿" not in render_html(build_context(full_submission(1)))
+
+
+def test_table_three_value_columns_are_equally_wide():
+    html = render_html(full_submission(1))
+    tables = re.findall(r"<table.*?</table>", html, re.S)
+    t3 = next(t for t in tables if "申请人情况" in t)
+    widths = [float(w) for w in re.findall(r'<col style="width:([\d.]+)%">', t3)]
+    grid = section_grid(next(s for s in GB2021.sections if s.id == "s3"), GB2021)
+
+    assert "table-layout:fixed" in t3 and len(widths) == grid.width
+    values = widths[grid.label_columns:]
+    assert len(set(values)) == 1 and abs(sum(widths) - 100) < 0.1

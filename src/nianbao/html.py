@@ -19,6 +19,8 @@ from nianbao.schema import DEFAULT_FORMAT, FORMATS, FormatSpec
 
 _TABLE = ('<table border="1" cellspacing="0" cellpadding="4" '
           'style="border-collapse:collapse;width:100%;font-size:14px;text-align:center">')
+# the official tables: fixed layout, so the column widths of colgroup() hold
+_GRID_TABLE = _TABLE.replace("text-align:center", "text-align:center;table-layout:fixed")
 _PARA = '<p style="text-indent:2em;line-height:1.8">{}</p>'
 
 
@@ -37,6 +39,20 @@ def _cell(tag: str, text: str, rowspan: int, colspan: int, align: str | None = N
     return f"<{tag}{attrs}>{_text(text)}</{tag}>"
 
 
+# Percent of the table's width for the label columns, by how many there are (表二 has one,
+# 表三 three: 申请人情况's row groups); the value columns share the rest equally.
+LABEL_WIDTHS = {0: (), 1: (32.0,), 3: (6.0, 12.0, 24.0)}
+
+
+def colgroup(grid: Grid) -> str:
+    """Fixed column widths, so every value column of a table is equally wide."""
+    labels = LABEL_WIDTHS.get(grid.label_columns) or (30.0,) * grid.label_columns
+    values = grid.width - len(labels)
+    share = (100.0 - sum(labels)) / values if values else 0.0
+    widths = [*labels, *(share,) * values]
+    return "<colgroup>" + "".join(f'<col style="width:{w:.2f}%">' for w in widths) + "</colgroup>"
+
+
 def table_html(grid: Grid, context: dict[str, object]) -> str:
     """One section's table; value cells are taken from the context by schema key."""
     rows = []
@@ -51,7 +67,7 @@ def table_html(grid: Grid, context: dict[str, object]) -> str:
             else:
                 cells.append(_cell("th", block.text, block.rowspan, block.colspan))
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return _TABLE + "".join(rows) + "</table>"
+    return _GRID_TABLE + colgroup(grid) + "".join(rows) + "</table>"
 
 
 def annex_html(annex: object) -> list[str]:
@@ -68,7 +84,9 @@ def annex_html(annex: object) -> list[str]:
         rows = "".join("<tr>" + "".join(
             _cell("td", str(item.get(field, "")), 1, 1, None if field == "no" else "left")
             for field in ("no", "name", "reason")[:len(heads)]) + "</tr>" for item in items)
-        out.append(_TABLE + "<tr>" + "".join(_cell("th", h, 1, 1) for h in heads) + "</tr>"
+        cols = (10, 90) if len(heads) == 2 else (10, 50, 40)
+        out.append(_GRID_TABLE + "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in cols)
+                   + "</colgroup><tr>" + "".join(_cell("th", h, 1, 1) for h in heads) + "</tr>"
                    + rows + "</table>")
     return out
 
