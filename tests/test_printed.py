@@ -7,15 +7,18 @@ openpyxl, then the real files converted by LibreOffice and their PDF pages count
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import docx
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from test_cycle_cli import county, invoke  # noqa: F401 - the 50-unit workspace fixture
+from test_cycle_cli import ROWS, county, invoke  # noqa: F401 - the 50-unit workspace fixture
+from test_serve_browser import browser  # noqa: F401 - Debian's chromium through playwright
 
 from nianbao.aggregate import MEMBERS_SHEET, TO_WRITE
 from nianbao.check import check_file
@@ -141,3 +144,72 @@ def test_summary_report_has_placeholders_and_an_annex(outputs, pdfs):
     assert "附表" in pdf and "纳入汇总的单位（36 个）" in pdf and "未纳入汇总的单位（14 个）" in pdf
     assert "青山县凤凰镇人民政府" in pdf and "请补写" in pdf
 
+
+
+# ------------------------------------------------------------------ status.html
+
+class _Page(HTMLParser):
+    """The status page's meta tags, headings and the cells of each unit row by data-label."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+        self.rows: list[dict[str, str]] = []
+        self.html_of: dict[str, list[str]] = {}
+        self._label: str | None = None
+        self._raw: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and "name" in attrs:
+            self.meta[attrs["name"]] = attrs.get("content", "")
+        if tag == "tr":
+            self.rows.append({})
+        if tag == "td" and attrs.get("data-label"):
+            self._label = attrs["data-label"]
+            self.rows[-1][self._label] = ""
+        if self._label:
+            self._raw.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._label:
+            self.html_of.setdefault(self.rows[-1].get("编码", ""), []).extend(self._raw)
+            self._label, self._raw = None, []
+
+    def handle_data(self, data):
+        if self._label:
+            self.rows[-1][self._label] += data
+
+
+def test_status_html_reads_on_a_phone_with_deadline_contacts_and_open_problems(outputs):
+    text = (outputs["status"].parent / "status.html").read_text("utf-8")
+    page = _Page()
+    page.feed(text)
+    units = {r["编码"]: r for r in page.rows if "编码" in r}
+    missing = [r for r in page.rows if "联系人" in r]
+
+    assert page.meta["viewport"].startswith("width=device-width")
+    assert "报送截止：2026-01-31" in text and re.search(r"(还有|已超过报送截止) \d+ 天", text)
+    assert [r["单位"] for r in missing] == [row.name for row in ROWS[42:]]
+    assert missing[0]["联系人"] == "联系人43" and missing[0]["联系电话"] == "0373-5500043"
+    assert 'href="tel:0373-5500043"' in text
+    # errors open, the rule named in Chinese with its code small beside it
+    assert "details" not in page.html_of["QS012"] and "details" in page.html_of["QS014"]
+    assert "数值单元格中不是数字" in units["QS012"]["问题"]
+    assert "<code>not-a-number</code>" in text
+    # the file's own name, not its path (the path is in the tooltip)
+    assert units["QS012"]["文件"] == "QS012_青山县农业农村局_2025年政府信息公开年报填报表.xlsx"
+    assert not any(r["文件"].startswith("inputs/") for r in units.values())
+
+
+def test_status_html_has_no_horizontal_scroll_on_a_phone(outputs, browser, tmp_path):  # noqa: F811
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((outputs["status"].parent / "status.html").as_uri())
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    error = page.get_by_text("应填写数字，实际为").first
+
+    assert width <= 390
+    assert error.is_visible()  # shown open, not behind a fold
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

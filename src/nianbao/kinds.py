@@ -484,6 +484,17 @@ assert len(CATALOGUE) == len(KINDS), "a kind id is declared twice"
 CODES: tuple[str, ...] = tuple(dict.fromkeys(k.code for k in KINDS))
 
 
+RULE_NAMES: dict[str, str] = {}
+for _kind in KINDS:
+    if _kind.summary:
+        RULE_NAMES.setdefault(_kind.code, _kind.summary)
+
+
+def rule_name(code: str) -> str:
+    """A rule code's name in Chinese (the README table's 含义); the code itself if unknown."""
+    return RULE_NAMES.get(code, code)
+
+
 def kind(kind_id: str) -> Kind:
     """The kind declared under ``kind_id`` (KeyError for an undeclared one: a programming error)."""
     return CATALOGUE[kind_id]

@@ -16,7 +16,8 @@ from nianbao.atomic import atomic_write, write_text
 from nianbao.config import DATE_KEYS
 from nianbao.indicator_output import add_indicator_sheets, board_indicators, indicators_html
 from nianbao.indicators import Indicators
-from nianbao.model import FileReport, Finding, Submission
+from nianbao.kinds import rule_name
+from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.safetext import clean, path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 from nianbao.sheetprint import print_table
@@ -162,43 +163,57 @@ def _finish(ws: Worksheet, widths: tuple[int, ...]) -> None:
 # ------------------------------------------------------------------------- html
 
 _CSS = """
-body{font-family:"Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #999;padding:.25em .5em;
-vertical-align:top;font-size:14px}th{background:#ddebf7}caption{text-align:left;font-weight:bold}
-details{margin:.3em 0}.n{text-align:right}
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:1em auto;
+max-width:76em;padding:0 .8em;color:#222;line-height:1.5;overflow-wrap:anywhere}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
+table{border-collapse:collapse;margin:.6em 0;width:100%}
+th,td{border:1px solid #999;padding:.3em .5em;vertical-align:top;font-size:14px;text-align:left}
+th{background:#ddebf7}.n{text-align:right}
+.deadline{font-size:1.1em;font-weight:bold}.late{color:#c00000}
+.counts{display:flex;flex-wrap:wrap;gap:.4em;padding:0;list-style:none}
+.counts li{padding:.2em .6em;border:1px solid #999;border-radius:3px}
+ul.problems{margin:.2em 0;padding-left:1.2em}ul.problems li{margin:.15em 0}
+.sev{font-weight:bold}.e{color:#c00000}.w{color:#9c6500}
+.rule{color:#555;font-size:12px}.rule code{font-size:11px;color:#888;margin-left:.3em}
+.nowrap{white-space:nowrap}.name{min-width:7em}.state{min-width:6.5em}
+.file{min-width:12em;max-width:18em}
+.note{color:#555;font-size:13px}
+@media (max-width:700px){
+ table.list,table.list tbody,table.list tr,table.list td{display:block;width:auto}
+ table.list tr.head{display:none}
+ table.list tr{border:1px solid #999;margin:.6em 0}
+ table.list td{border:none;padding:.15em .5em}
+ table.list td[data-label]::before{content:attr(data-label) "：";color:#666}
+ table.list td:empty{display:none}
+ .file,.name,.state{min-width:0;max-width:none}
+}
 """ + "".join(f".s{i}{{background:#{c}}}" for i, c in enumerate(STATE_COLOURS.values()))
+NOT_IN = (State.MISSING, State.BLANK)  # units still to chase (催报)
+
+
+def deadline_lines(board: Board, today: dt.date) -> list[str]:
+    """The dates of the cycle, then how many days are left before the deadline (or past it)."""
+    lines = [f"{label}：{board.dates[key].isoformat()}" for key, label in DATE_KEYS.items()
+             if key in board.dates]
+    deadline = board.dates.get("deadline")
+    if deadline is not None:
+        days = (deadline - today).days
+        lines.append(f"距报送截止还有 {days} 天。" if days >= 0 else f"已超过报送截止 {-days} 天。")
+    return lines
 
 
 def status_html(board: Board, base: Path | None = None,
-                indicators: Indicators | None = None) -> str:
-    """A self-contained page (inline CSS, no scripts): counts, units, findings, loose files."""
+                indicators: Indicators | None = None, today: dt.date | None = None) -> str:
+    """A self-contained page (inline CSS, no scripts) that reads on a phone: the deadline,
+    counts, who has not reported (with contacts), every unit with its problems, loose files."""
     e = html.escape
-    states = list(State)
     title = f"{board.year or ''}年度政府信息公开工作年度报告 报送情况"
-    out = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    out = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+           '<meta name="viewport" content="width=device-width, initial-scale=1">'
            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{e(title)}</h1><p>统计时间：{e(board.made.isoformat(sep=' '))}。"
-           f"{e(board.totals_line())}</p>",
-           "<table><tr>" + "".join(f"<th class=\"s{states.index(st)}\">{e(str(st))}</th>"
-                                   for st in State) + "</tr><tr>"
-           + "".join(f"<td class=\"n\">{n}</td>" for n in board.counts().values())
-           + "</tr></table>",
-           "<table><caption>各单位状态</caption><tr><th>单位编码</th><th>单位名称</th><th>状态</th>"
-           "<th>报送文件</th><th>收到时间</th><th>问题</th></tr>"]
-    for s in board.units:
-        file = e(display(s.match.file, base)) if s.match else ""
-        received = e(s.received.strftime("%Y-%m-%d %H:%M")) if s.received else ""
-        detail = ""
-        if s.report is not None and s.report.findings:
-            items = "".join(f"<li>{e(f.severity.zh)} {e(where_text(f))} [{e(f.code)}] "
-                            f"{e(f.message)}</li>" for f in s.report.findings)
-            detail = (f"<details><summary>{s.errors} 个错误，{s.warnings} 条警告</summary>"
-                      f"<ol>{items}</ol></details>")
-        notes = "".join(f"<div>注意：{e(n)}</div>" for n in s.notes)
-        out.append(f"<tr><td>{e(s.unit.code)}</td><td>{e(s.unit.name)}</td>"
-                   f"<td class=\"s{states.index(s.state)}\">{e(s.label)}</td><td>{file}</td>"
-                   f"<td>{received}</td><td>{detail}{notes}</td></tr>")
-    out.append("</table>")
+           f"<h1>{e(title)}</h1>", _deadline_html(board, today or board.made.date()),
+           f"<p>统计时间：{e(board.made.strftime('%Y-%m-%d %H:%M'))}。{e(board.totals_line())}</p>",
+           _counts_html(board), _missing_html(board), _units_html(board, base)]
     loose = problem_lines(board, base)
     if loose:
         out.append("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
@@ -207,6 +222,82 @@ def status_html(board: Board, base: Path | None = None,
         out.append(indicators_html(indicators))
     out.append("</body></html>\n")
     return "\n".join(out)
+
+
+def _deadline_html(board: Board, today: dt.date) -> str:
+    """The deadline and the days left in large type, then the other dates of the cycle."""
+    lines = deadline_lines(board, today)
+    deadline = board.dates.get("deadline")
+    if deadline is None:
+        return f"<p>{html.escape('；'.join(lines))}</p>" if lines else ""
+    left = lines.pop()
+    lines = [x for x in lines if not x.startswith(DATE_KEYS["deadline"])]
+    late = " late" if deadline < today else ""
+    return (f'<p class="deadline{late}">报送截止：{deadline.isoformat()}，{html.escape(left)}</p>'
+            + (f"<p>{html.escape('；'.join(lines))}</p>" if lines else ""))
+
+
+def _counts_html(board: Board) -> str:
+    states = list(State)
+    return '<ul class="counts">' + "".join(
+        f'<li class="s{states.index(st)}">{html.escape(str(st))} <b>{n}</b></li>'
+        for st, n in board.counts().items()) + "</ul>"
+
+
+def _missing_html(board: Board) -> str:
+    """Who has not reported yet (or sent a blank form), with the roster's contacts."""
+    e = html.escape
+    missing = [s for s in board.units if s.state in NOT_IN]
+    if not missing:
+        return ""
+    rows = []
+    for s in missing:
+        phone = (f'<a href="tel:{e(s.unit.phone.replace(" ", ""))}">{e(s.unit.phone)}</a>'
+                 if s.unit.phone else "")
+        rows.append(f'<tr><td data-label="单位">{e(s.unit.name)}'
+                    f'{"（交回空表）" if s.state is State.BLANK else ""}</td>'
+                    f'<td data-label="联系人">{e(s.unit.contact)}</td>'
+                    f'<td data-label="联系电话">{phone}</td></tr>')
+    return (f"<h2>尚未报送的单位（{len(missing)} 个）</h2>"
+            '<table class="list"><tr class="head"><th>单位</th><th>联系人</th><th>联系电话</th></tr>'
+            + "".join(rows) + "</table>")
+
+
+def _units_html(board: Board, base: Path | None) -> str:
+    e = html.escape
+    states = list(State)
+    rows = ['<h2>各单位状态</h2><table class="list"><tr class="head"><th class="nowrap">单位编码</th>'
+            '<th>单位名称</th><th>状态</th><th>报送文件</th><th class="nowrap">收到时间</th>'
+            "<th>问题</th></tr>"]
+    for s in board.units:
+        file = (f'<span title="{e(display(s.match.file, base))}">'
+                f"{e(path_text(s.match.file.name))}</span>" if s.match else "")
+        received = e(s.received.strftime("%m-%d %H:%M")) if s.received else ""
+        notes = "".join(f'<div class="note">注意：{e(n)}</div>' for n in s.notes)
+        rows.append(f'<tr><td data-label="编码" class="nowrap">{e(s.unit.code)}</td>'
+                    f'<td data-label="单位" class="name">{e(s.unit.name)}</td>'
+                    f'<td data-label="状态" class="state s{states.index(s.state)}">{e(s.label)}</td>'
+                    f'<td data-label="文件" class="file">{file}</td>'
+                    f'<td data-label="收到" class="nowrap">{received}</td>'
+                    f'<td data-label="问题">{_problems_html(s)}{notes}</td></tr>')
+    return "".join(rows) + "</table>"
+
+
+def _problems_html(status: UnitStatus) -> str:
+    """Every finding of the unit's file: open when it has errors, folded when only warnings."""
+    report = status.report
+    if report is None or not report.findings:
+        return ""
+    e = html.escape
+    items = "".join(
+        f'<li><span class="sev {"e" if f.severity is Severity.ERROR else "w"}">{e(f.severity.zh)}'
+        f"</span> {e(where_text(f))}{'：' if where_text(f) else ''}{e(f.message)} "
+        f'<span class="rule">{e(rule_name(f.code))}<code>{e(f.code)}</code></span></li>'
+        for f in report.findings)
+    listed = f'<ul class="problems">{items}</ul>'
+    if report.errors:
+        return listed
+    return f"<details><summary>{len(report.warnings)} 条警告</summary>{listed}</details>"
 
 
 def write_status_html(board: Board, path: Path, base: Path | None = None,
@@ -283,15 +374,10 @@ def reminder_text(board: Board, today: dt.date | None = None,
                   links: Mapping[str, str] | None = None) -> str:
     """催报名单: the units that have not reported (or sent back a blank form), with contacts."""
     today = today or board.made.date()
-    missing = tuple(s for s in board.units if s.state in (State.MISSING, State.BLANK))
+    missing = tuple(s for s in board.units if s.state in NOT_IN)
     deadline = board.dates.get("deadline")
-    lines = [f"{board.year or ''}年度政府信息公开工作年度报告 催报名单（{today.isoformat()}）"]
-    for key, label in DATE_KEYS.items():
-        if key in board.dates:
-            lines.append(f"{label}：{board.dates[key].isoformat()}")
-    if deadline is not None:
-        days = (deadline - today).days
-        lines.append(f"距报送截止还有 {days} 天。" if days >= 0 else f"已超过报送截止 {-days} 天。")
+    lines = [f"{board.year or ''}年度政府信息公开工作年度报告 催报名单（{today.isoformat()}）",
+             *deadline_lines(board, today)]
     if not missing:
         lines.append("所有单位均已报送。")
         return "\n".join(lines) + "\n"
