@@ -113,7 +113,7 @@ _NO_LINE_START = set("，。、；：？！）》」』”’%")
 _USAGE_WORDS = (("[OPTIONS]", "[选项]"), ("COMMAND [ARGS]...", "命令 [参数]..."))
 # the arguments of nianbao's commands, named in usage lines by their upper-cased name
 ARGUMENT_NAMES = {"PATHS": "文件或文件夹", "INPUTS": "填报表或文件夹", "PATH": "文件",
-                  "DIRECTORY": "工作区文件夹"}
+                  "DIRECTORY": "工作区文件夹", "SOURCE": "台账文件"}
 _ARGUMENT = re.compile(r"\b(" + "|".join(ARGUMENT_NAMES) + r")\b")
 
 
