@@ -139,3 +139,38 @@ def test_cycle_commands_outside_a_workspace_are_usage_errors(tmp_path, runner):
     result = runner.invoke(main, ["status", "-w", str(tmp_path)])
 
     assert result.exit_code == 2 and "不是 nianbao 工作区" in result.stderr
+
+
+@pytest.mark.parametrize("agency,contact,phone", [
+    ("青山县交通运输局", "李四", "0373-1234567"),
+    ("青山县A&B<局>“测试”", "", ""),  # XML-special characters, empty fields (other fills)
+    (" 青山县教育局", "王五", ""),  # an edge space: written by openpyxl itself
+])
+def test_stamped_forms_read_like_forms_written_one_by_one(tmp_path, agency, contact, phone):
+    import dataclasses
+    import zipfile
+    from xml.etree.ElementTree import canonicalize
+
+    from nianbao.check import check_file
+    from nianbao.intake import IntakeData, write_intake
+    from nianbao.workspace import FormStamp
+
+    data = IntakeData(agency=agency, code="D007", year=2025, level="乡镇", contact=contact,
+                      phone=phone)
+    stamp = FormStamp(year=2025)
+    stamp.write(tmp_path / "other.xlsx", IntakeData(agency="青山县公安局", code="D001", year=2025,
+                                                    level="乡镇", contact="甲", phone="1"))
+    stamped = stamp.write(tmp_path / "stamped.xlsx", data)
+    direct = write_intake(tmp_path / "direct.xlsx", data)
+
+    a, b = check_file(stamped), check_file(direct)
+    assert a.submission is not None and b.submission is not None
+    assert dataclasses.replace(a.submission, source=None) == dataclasses.replace(b.submission,
+                                                                                 source=None)
+    assert a.form_code == b.form_code == "D007"
+    assert [f.code for f in a.findings] == [f.code for f in b.findings]
+    with zipfile.ZipFile(stamped) as s, zipfile.ZipFile(direct) as d:
+        assert s.namelist() == d.namelist()
+        for name in s.namelist():
+            if name.endswith(".xml") and name != "docProps/core.xml":  # core: creation time
+                assert canonicalize(s.read(name).decode()) == canonicalize(d.read(name).decode())

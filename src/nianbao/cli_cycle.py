@@ -128,9 +128,9 @@ def init_cmd(directory: Path, year: int, roster: Path, force: bool, fee_decimals
     """
     from nianbao.workspace import init_workspace
 
-    with edge():
+    with edge(), progress_bar(_interactive(False, False)) as bar:
         result = init_workspace(directory, year=year, roster_file=roster, force=force,
-                                fee_decimals=fee_decimals)
+                                fee_decimals=fee_decimals, progress=bar)
     click.echo(f"已创建工作区：{result.root}")
     click.echo(f"  配置：{result.config.name}（可用记事本修改）")
     click.echo(f"  填报表：forms/ 下 {len(result.forms)} 份，请分别下发给各单位")
@@ -276,7 +276,7 @@ def run_cmd(workspace: Path | None, previous: Path | None, carryover_error: bool
                 log.save()
             if isinstance(exc, Exception | Interrupted) and not isinstance(
                     exc, NianbaoError | OSError | Interrupted):
-                raise ExitWith(f"运行失败（{type(exc).__name__}: {exc}），详见日志 {log.path}",
+                raise ExitWith(f"运行失败（程序内部错误 {type(exc).__name__}），详情已写入日志 {log.path}",
                                exit_for(exc)) from exc
             raise
         log(f"结束，退出码 {result.exit_code}。")
