@@ -1,5 +1,5 @@
 """``python -m nianbao``."""
 
-from nianbao.cli import main
+from nianbao._entry import main
 
 main()
