@@ -134,6 +134,9 @@ _ROW_OR_CELL = re.compile(
 _ATTR_R = re.compile(rb'\br="([A-Za-z]{0,3})(\d*)"')
 _ATTR_T = re.compile(rb'\bt="(\w+)"')
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_COL = re.compile(rb"<(?:[\w.-]+:)?col\b([^>]*)/?>")
+_MIN_MAX = re.compile(rb'\b(min|max)="(\d+)"')
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?(?:v|is)>)", re.S)
 
 
@@ -145,6 +148,8 @@ class SheetScan:
     uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)
     far: list[tuple[int, int]] = field(default_factory=list)  # cells beyond MAX_ROWS/MAX_COLS
     trimmed: bytes | None = None  # the sheet XML without the far cells, if there were any
+    hidden_rows: set[int] = field(default_factory=set)  # 0-based
+    hidden_cols: set[int] = field(default_factory=set)  # 0-based
 
 
 def _col_number(letters: bytes) -> int:
@@ -159,11 +164,20 @@ def scan_sheet_xml(xml: bytes, max_rows: int = MAX_ROWS) -> SheetScan:
     scan = SheetScan()
     row, col = 0, 0
     far_spans: list[tuple[int, int]] = []
+    head = xml.split(b"sheetData", 1)[0]
+    for match in _COL.finditer(head):  # <cols><col min="3" max="4" hidden="1"/>
+        bounds = dict(_MIN_MAX.findall(match.group(1)))
+        if _HIDDEN.search(match.group(1)) and b"min" in bounds:
+            low = int(bounds[b"min"])
+            high = min(int(bounds.get(b"max") or bounds[b"min"]), MAX_COLS)
+            scan.hidden_cols.update(range(low - 1, high))
     for match in _ROW_OR_CELL.finditer(xml):
         if match.group("row") is not None:
             got = _ATTR_R.search(match.group("row"))
             row = int(got.group(2)) if got and got.group(2) else row + 1
             col = 0
+            if _HIDDEN.search(match.group("row")):
+                scan.hidden_rows.add(row - 1)
             continue
         attrs = match.group("attrs") or b""
         got = _ATTR_R.search(attrs)

@@ -59,10 +59,12 @@ class SheetGrid:
     """The values of one sheet with a label index and merged ranges."""
 
     def __init__(self, name: str, rows: list[list[Any]],
-                 merged: Iterable[tuple[tuple[int, int], tuple[int, int]]], visible: bool) -> None:
+                 merged: Iterable[tuple[tuple[int, int], tuple[int, int]]], visible: bool,
+                 hidden: tuple[set[int], set[int]] = (set(), set())) -> None:
         self.name = name
         self.rows = rows
         self.visible = visible
+        self.hidden_rows, self.hidden_cols = hidden  # 0-based
         self.width = max((len(r) for r in rows), default=0)
         self.merged: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in merged:
@@ -121,7 +123,8 @@ def _load(package: Package) -> list[SheetGrid]:
             if scan:
                 _overlay(rows, scan)
             merged = getattr(sheet, "merged_cell_ranges", None) or []
-            grids.append(SheetGrid(name, rows, merged, visible.get(name, True)))
+            hidden = (scan.hidden_rows, scan.hidden_cols) if scan else (set(), set())
+            grids.append(SheetGrid(name, rows, merged, visible.get(name, True), hidden))
         return grids
     finally:
         wb.close()
@@ -264,18 +267,38 @@ def _raw(grid: SheetGrid, pos: tuple[int, int] | None) -> object:
     return None if pos is None else grid.get(*pos)
 
 
-def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table]) -> Finding:
+def _cell_list(cells: list[str], limit: int = 8) -> str:
+    """``D7、E7、F7`` (at most ``limit``, then ``等 N 个单元格``)."""
+    shown = "、".join(cells[:limit])
+    return f"{shown} 等 {len(cells)} 个单元格" if len(cells) > limit else shown
+
+
+def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table],
+                           grids: list[SheetGrid]) -> Finding:
+    """The table is not there: say which of its labels no sheet shows (at most six)."""
     sheet = spec.sheet_name(sheet_id)
     on_sheet = [t for t in spec.tables if t.sheet == sheet_id]
+    absent: list[str] = []
+    for table in tables:
+        best = max(grids, key=lambda g: _score(g, table), default=None)
+        absent += [label for label in _labels(table)
+                   if best is None or normalize_label(label) not in best.index]
+    unique = list(dict.fromkeys(absent))
+    labels = "、".join(f"“{_clip(label, 30)}”" for label in unique[:6])
+    if len(unique) > 6:
+        labels += f" 等 {len(unique)} 个"
     if len(tables) == len(on_sheet):
-        return finding("table-missing", sheet_name=sheet)
-    return finding("table-missing:captions", sheet_name=sheet,
+        return finding("table-missing", sheet_name=sheet, labels=labels)
+    return finding("table-missing:captions", sheet_name=sheet, labels=labels,
                    captions="、".join(f"“{t.caption}”" for t in tables if t.caption))
 
 
+def _labels(table: Table) -> list[str]:
+    return [r.label for r in table.data_rows] + [c.label for c in table.columns]
+
+
 def _score(grid: SheetGrid, table: Table) -> int:
-    labels = [r.label for r in table.data_rows] + [c.label for c in table.columns]
-    return sum(1 for label in labels if normalize_label(label) in grid.index)
+    return sum(1 for label in _labels(table) if normalize_label(label) in grid.index)
 
 
 # ----------------------------------------------------------------------- the reader
@@ -384,11 +407,15 @@ def read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
             findings.append(finding(
                 "label-variant", sheet=best.name, sheet_name=best.name,
                 variants="、".join(f"“{v}”" for v in dict.fromkeys(located.variants))))
+        hidden: list[str] = []
         for key, (r, c) in located.cells.items():
             cell = spec.cells[key]
             address = a1(r + 1, c + 1)
             positions[key] = (best.name, address)
             raw = best.get(r, c)
+            if (raw is not None and cell.kind != "computed"
+                    and (r in best.hidden_rows or c in best.hidden_cols)):
+                hidden.append(address)
             parsed = parse_cell(raw, cell.type, fee_decimals=settings.fee_decimals,
                                 fee_max=settings.fee_max)
             if cell.kind == "computed":
@@ -412,11 +439,14 @@ def read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                 problem = _value_finding(issue, best.name, address, cell.label, parsed.shown,
                                          settings)
                 (blanks if issue is Issue.BLANK and not parsed.shown else findings).append(problem)
+        if hidden:
+            findings.append(finding("values-hidden", sheet=best.name, cell=hidden[0],
+                                    sheet_name=best.name, cells=_cell_list(hidden)))
     if not found_any:
         findings.append(finding("tables-missing"))
         return ReadResult(None, findings, meta)
     for sheet_id, tables in missing_tables.items():
-        findings.append(_missing_table_finding(spec, sheet_id, tables))
+        findings.append(_missing_table_finding(spec, sheet_id, tables, candidates))
     for (read, copy_name), differ in duplicates.items():
         findings.append(finding("table-duplicate:differ" if differ else "table-duplicate:same",
                                 sheet=copy_name, copy=copy_name, read=read))

@@ -11,6 +11,7 @@ Keys are stable: ``"t3.r1.natural"`` is 表三 row 一 (本年新收) column 自
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -305,14 +306,20 @@ def normalize_label(text: str) -> str:
     """Fold the spelling differences seen in real workbooks.
 
     Full-width/half-width forms (（）/(), digits), curly/straight quotes, all
-    whitespace (incl. NBSP and line breaks inside a cell) and a trailing colon.
+    whitespace (incl. NBSP and line breaks inside a cell), a trailing colon, and
+    the numbering of an item: ``1、`` ``1．`` ``(1)`` ``1)`` ``1 `` read as ``1.``,
+    ``一、`` ``一.`` as ``（一）``.
     """
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_QUOTES)
+    text = _NUMBER.sub(r"\1.", text, count=1)
+    text = _CN_NUMBER.sub(r"(\1)", text, count=1)
     text = "".join(ch for ch in text if not ch.isspace())
     return text.rstrip(":")
 
 
+_NUMBER = re.compile(r"^\s*\(?(\d{1,2})(?:[.、,，)]|\s+(?=\D))\s*")
+_CN_NUMBER = re.compile(r"^\s*\(?([一二三四五六七八九十]{1,3})[)、.,，]\s*")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"'})
 
 
