@@ -28,7 +28,7 @@ from nianbao.atomic import (
     write_text,
 )
 from nianbao.check import check_file, collect, is_blank, newest_first
-from nianbao.errors import OutputError
+from nianbao.errors import NianbaoError, OutputError
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.naming import output_path
@@ -88,7 +88,7 @@ class Outcome:
     submission: Submission | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        return {"file": str(self.file), "status": self.status, "agency": self.agency,
+        return {"file": path_text(self.file), "status": self.status, "agency": self.agency,
                 "year": self.year, "outputs": [str(p) for p in self.outputs],
                 "warnings": self.warnings,
                 "reasons": [f.to_dict() for f in self.reasons]}
@@ -128,7 +128,7 @@ class BuildSummary:
         shown = [o for o in self.outcomes if unchanged or o.status != Status.UNCHANGED]
         for o in sorted(shown, key=lambda o: (o.status, o.agency, str(o.file))):
             name = o.agency or o.file.name
-            line = f"  [{STATUS_ZH[o.status]}] {name}（{o.file.name}）"
+            line = f"  [{STATUS_ZH[o.status]}] {path_text(name)}（{path_text(o.file.name)}）"
             if o.status in (Status.BUILT, Status.UNCHANGED, Status.DRAFT) and o.warnings:
                 line += f"，{o.warnings} 条警告"
             lines.append(line)
@@ -162,7 +162,9 @@ def _read_manifest(out_dir: Path) -> dict[str, dict[str, object]]:
 def _write_manifest(out_dir: Path, entries: dict[str, dict[str, object]]) -> None:
     text = json.dumps({"version": 1, "entries": dict(sorted(entries.items()))},
                       ensure_ascii=False, indent=1)
-    write_text(out_dir / MANIFEST, text + "\n")
+    # A path in undecodable bytes (lone surrogates) is kept as a JSON \udcXX escape:
+    # valid JSON that reads back as the very same path.
+    write_bytes(out_dir / MANIFEST, (text + "\n").encode("utf-8", "backslashreplace"))
 
 
 def _entry_key(path: Path) -> str:
@@ -292,7 +294,9 @@ def _process(job: _Job) -> Outcome:
     try:
         docx, page = renderer.render(sub, draft=draft, html=job.html, last=last)
     except Exception as exc:  # noqa: BLE001 - one agency's failure must not stop the batch
-        reason = finding("render-failed", error=exc)
+        # a template error is Chinese already; anything else is a bug, named not quoted
+        error = str(exc) if isinstance(exc, NianbaoError) else f"程序内部错误（{type(exc).__name__}）"
+        reason = finding("render-failed", error=error)
         return Outcome(status=Status.FAILED, reasons=(reason,), **base)  # type: ignore[arg-type]
     t2 = time.perf_counter()
     finals = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
@@ -322,7 +326,7 @@ def _stalled(job: _Job, seconds: float) -> Outcome:
 
 def _staging(out_dir: Path, source: Path, input_hash: str, suffix: str) -> Path:
     """A temporary name unique to this input file (identical copies included) and process."""
-    where = hashlib.sha256(str(source.resolve()).encode("utf-8")).hexdigest()[:12]
+    where = hashlib.sha256(os.fsencode(source.resolve())).hexdigest()[:12]
     return out_dir / f"{tmp_prefix()}staged-{input_hash[:16]}-{where}{suffix}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from nianbao.atomic import describe_os_error
 from nianbao.errors import NianbaoError
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
@@ -97,10 +99,15 @@ def load_config(start: Path) -> Config | None:
         return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} 格式有误，无法读取：{exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+), column (\d+)", str(exc))
+        where = f"第 {found[1]} 行第 {found[2]} 列附近" if found else "某一行"
+        raise ConfigError(f"{path} 格式有误，无法读取：{where}不符合 TOML 写法"
+                          "（常见原因：文字两边缺少英文双引号、同一项写了两次、方括号不成对）。") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} 不是 UTF-8 编码，无法读取：请用记事本“另存为”UTF-8 编码。") from exc
     except OSError as exc:
-        raise ConfigError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+        raise ConfigError(f"无法读取 {path}：{describe_os_error(exc)}") from exc
     return parse_config(data, path)
 
 

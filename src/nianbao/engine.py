@@ -25,6 +25,7 @@ import html
 import io
 import re
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -41,6 +42,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from nianbao import kinds
+from nianbao.atomic import describe_os_error
 from nianbao.errors import TemplateError
 from nianbao.typeset import fit_table_numbers, safe_length, style_sizes
 
@@ -76,9 +78,60 @@ def _finalize(value: object) -> object:
     return value
 
 
+# What one document may cost: a real report is ~100 KB of XML rendered in ~10 ms.
+# A template with a runaway loop or a giant string stops with a Chinese error
+# (in `template check` and in every build) instead of hanging or exhausting memory.
+MAX_RENDER_SECONDS = 20.0
+MAX_RENDER_CHARS = 20_000_000  # characters of one rendered part
+
+
+class RenderLimit(Exception):  # noqa: N818 - raised through Jinja2, explained in Chinese
+    """A template exceeded :data:`MAX_RENDER_SECONDS` or :data:`MAX_RENDER_CHARS`."""
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus a size check on ``*`` and ``+`` (``'x' * 10**9`` is refused, not built)."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        sized = (str, bytes, list, tuple)
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, sized) and isinstance(times, int)
+                        and len(seq) * times > MAX_RENDER_CHARS):
+                    raise RenderLimit("size")
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(right) > 10_000:
+                raise RenderLimit("size")
+        elif (operator == "+" and isinstance(left, sized) and isinstance(right, sized)
+              and len(left) + len(right) > MAX_RENDER_CHARS):
+            raise RenderLimit("size")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment() -> SandboxedEnvironment:
     """The Jinja2 environment every nianbao template is compiled with."""
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+    return _BoundedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+
+
+def render_bounded(template: JinjaTemplate, context: Mapping[str, object]) -> str:
+    """``template.render(context)`` within :data:`MAX_RENDER_SECONDS` and :data:`MAX_RENDER_CHARS`.
+
+    Jinja2 yields the output piece by piece (each loop pass, each tag), so the
+    clock and the size are checked as it goes; raises :class:`RenderLimit`.
+    """
+    start = time.monotonic()
+    size = 0
+    pieces: list[str] = []
+    for piece in template.generate(context):
+        size += len(piece)
+        if size > MAX_RENDER_CHARS:
+            raise RenderLimit("size")
+        if time.monotonic() - start > MAX_RENDER_SECONDS:
+            raise RenderLimit("time")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _patch(xml: str) -> str:
@@ -135,8 +188,20 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def _xml_where(exc: etree.XMLSyntaxError) -> str:
+    """Where lxml found the XML broken, in Chinese (its own text is English)."""
+    line, column = getattr(exc, "position", (0, 0)) or (0, 0)
+    return f"XML 第 {line} 行第 {column} 列附近" if line else "XML 结构不完整"
+
+
 def explain(exc: BaseException) -> str:
     """A Jinja2 error in plain Chinese for a template author."""
+    if isinstance(exc, RenderLimit) and str(exc) == "time":
+        return (f"生成一份报告超过 {MAX_RENDER_SECONDS:.0f} 秒仍未完成，已停止。"
+                "模板中可能有次数过多或嵌套过深的循环")
+    if isinstance(exc, RenderLimit | MemoryError | OverflowError):
+        return (f"模板生成的内容过大（一部分超过 {MAX_RENDER_CHARS // 1_000_000} 百万字），已停止。"
+                "模板中可能有重复次数过多的文字或循环")
     text = str(getattr(exc, "message", None) or exc)
     for pattern, message in _MESSAGES:
         found = pattern.search(text)
@@ -144,7 +209,13 @@ def explain(exc: BaseException) -> str:
             return message.format(*found.groups())
     if isinstance(exc, SecurityError):
         return "模板试图调用不允许的操作"
-    return f"模板语法错误（{text}）"
+    if isinstance(exc, ZeroDivisionError):
+        return "模板中的算式除以了零"
+    if isinstance(exc, TypeError | ValueError | ArithmeticError):
+        return "模板中的算式或过滤器用错了数据类型（例如把文字当作数字计算）"
+    if isinstance(exc, TemplateSyntaxError):
+        return "模板语法错误，请检查标签是否成对、拼写是否正确"
+    return "模板中的标签无法执行，请检查最近修改过的标签"
 
 
 # ------------------------------------------------------------------ zip output
@@ -275,7 +346,7 @@ class Template:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise TemplateError(f"无法读取模板 {path}：{exc.strerror or exc}") from exc
+            raise TemplateError(f"无法读取模板 {path}：{describe_os_error(exc)}") from exc
         return cls.from_bytes(data, name=str(path))
 
     @classmethod
@@ -337,7 +408,7 @@ class Template:
         rendered: dict[str, _Member] = {}
         for name, part in self._parts.items():
             try:
-                text = part.template.render(context)
+                text = render_bounded(part.template, context)
             # any exception is the template's doing ({{ 1/0 }}, a huge range(), …)
             except Exception as exc:  # noqa: BLE001
                 raise TemplateError(f"生成报告时出错（{part.label}）：{explain(exc)}。") from exc
@@ -346,7 +417,7 @@ class Template:
                 root = etree.fromstring(raw, _STRICT_PARSER)
             except etree.XMLSyntaxError as exc:
                 raise TemplateError(
-                    f"生成的{part.label}不是有效的 Word 内容（{exc}）。通常是模板标签放错了位置，"
+                    f"生成的{part.label}不是有效的 Word 内容（{_xml_where(exc)}）。通常是模板标签放错了位置，"
                     "例如循环标签没有单独成段。") from exc
             if name == self._main and self._style_sizes and fit_table_numbers(
                     root, self._style_sizes, longer_than=self._safe_digits):
@@ -378,7 +449,7 @@ def _document_part(name: str, raw: bytes, environment: SandboxedEnvironment,
     try:
         root = etree.fromstring(raw, _LOAD_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise TemplateError(f"模板 {template_name} 的正文已损坏：{exc}") from exc
+        raise TemplateError(f"模板 {template_name} 的正文已损坏（{_xml_where(exc)}）。") from exc
     body = root.find(f"{_W}body")
     if body is None:
         raise TemplateError(f"模板 {template_name} 的正文已损坏：没有 w:body。")
@@ -403,7 +474,7 @@ def _whole_part(name: str, label: str, raw: bytes, environment: SandboxedEnviron
     try:
         root = etree.fromstring(raw, _LOAD_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise TemplateError(f"模板 {template_name} 的{label}已损坏：{exc}") from exc
+        raise TemplateError(f"模板 {template_name} 的{label}已损坏（{_xml_where(exc)}）。") from exc
     text = etree.tostring(root, encoding="unicode") if declaration else raw.decode("utf-8")
     source = _patch(text)
     if not _has_tags(source):
@@ -434,7 +505,7 @@ def _render_core(core: tuple[str, Any, list[_CoreField]], context: Mapping[str, 
     children = list(root)
     for core_field in fields:
         try:
-            text = core_field.template.render(context)
+            text = render_bounded(core_field.template, context)
         except Exception as exc:  # noqa: BLE001 - see Template.render
             raise TemplateError(f"生成报告时出错（文档属性）：{explain(exc)}。") from exc
         # autoescape is for XML markup; lxml escapes element text itself
@@ -535,7 +606,7 @@ def lint_template(path: Path | str,
     try:
         files = _read_zip(Path(path).read_bytes(), name)
     except OSError as exc:
-        return [_problem("unreadable:template-file", "文件", reason=exc.strerror or exc)]
+        return [_problem("unreadable:template-file", "文件", reason=describe_os_error(exc))]
     except TemplateError as exc:
         return [_problem("unreadable:template", "文件", reason=exc)]
     main = next((t for kind, t in _rels(files, "_rels/.rels") if kind == _OFFICE_DOC), None)
@@ -555,7 +626,7 @@ def lint_template(path: Path | str,
         try:
             root = etree.fromstring(raw, _LOAD_PARSER)
         except etree.XMLSyntaxError as exc:
-            problems.append(_problem("unreadable:template-part", label, reason=exc))
+            problems.append(_problem("unreadable:template-part", label, reason=_xml_where(exc)))
             continue
         problems += _paragraph_problems(label, root)
         texts = ["".join(t.text or "" for t in p.iter(f"{_W}t")) for p in root.iter(f"{_W}p")]
@@ -589,7 +660,7 @@ def lint_template(path: Path | str,
             problems.append(_problem("render-failed:template", "全文", error=exc))
         except OSError as exc:
             problems.append(_problem("unreadable:template-file", "文件",
-                                     reason=exc.strerror or exc))
+                                     reason=describe_os_error(exc)))
     return problems
 
 
