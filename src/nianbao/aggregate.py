@@ -27,6 +27,7 @@ from nianbao.model import SUMMARY_CODE, Finding, Submission, Value
 from nianbao.previous import SUMMARY_FOLDER, PreviousData, cross_year_findings
 from nianbao.roster import Roster, Unit, fold_name
 from nianbao.rules import Where, validate
+from nianbao.safetext import path_text
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec, ValueType
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 from nianbao.sheetprint import box, print_table
@@ -327,7 +328,7 @@ def make_summary(board: Board, roster: Roster, *, outputs: Path, name: str, year
         status = status_of[unit.code]
         report = status.report
         if status.state.done and report is not None and report.submission is not None:
-            rows.append(MemberRow(unit=unit, submission=report.submission, file=report.file.name))
+            rows.append(MemberRow(unit=unit, submission=report.submission, file=path_text(report.file.name)))
         else:
             rows.append(MemberRow(unit=unit, reason=status.label))
     members = [r.submission for r in rows if r.submission is not None]

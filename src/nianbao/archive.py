@@ -32,6 +32,7 @@ from nianbao.model import FileReport, RegisterIds, Submission, Value
 from nianbao.previous import PreviousData
 from nianbao.register import APPLICATION_SHEET
 from nianbao.roster import fold_name
+from nianbao.safetext import path_text
 from nianbao.schema import DEFAULT_FORMAT, ValueType
 
 LONG_HEADER = ("unit", "code", "name", "year", "key", "value")
@@ -103,7 +104,7 @@ def store(engine: Engine, entries: Iterable[Entry]) -> int:
                 conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
             report_id = conn.execute(insert(archive_reports).values(
                 unit=unit, year=sub.year, code=sub.code, name=sub.agency, level=sub.level,
-                origin=entry.origin, source=sub.source.name if sub.source else "",
+                origin=entry.origin, source=path_text(sub.source.name) if sub.source else "",
                 format=entry.format_id, valid=entry.valid, updated_at=now,
                 register=sub.register is not None)).inserted_primary_key
             assert report_id is not None

@@ -285,6 +285,23 @@ def _conflict(report: FileReport, mtime: float, units: tuple[Unit, ...], why: st
                  conflict_units=tuple(dict.fromkeys(units)))
 
 
+def _from_file_name(path: Path, index: NameIndex) -> tuple[Unit | None, float, tuple[Unit, ...]]:
+    """The unit a file's name points at; for a file inside a .zip that says nothing, the zip's.
+
+    ``教育局.zip/附件1.xlsx`` is 教育局's; so is ``教育局.zip/a.zip/b.zip`` that
+    cannot be opened: a unit that sent only unreadable files is named, never 未报送.
+    """
+    found = index.best(readable(path.stem))
+    outer = sources.container(path) if found[0] is None else None
+    if outer is not None:
+        archive, names = outer
+        for name in (*reversed(names[:-1]), archive.name):
+            got = index.best(readable(Path(name).stem))
+            if got[0] is not None:
+                return got
+    return found
+
+
 def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
               pins: Mapping[str, str] | Pins | None = None, base: Path | None = None) -> Match:
     """Assign one checked file to a unit (see the module docstring for the order)."""
@@ -305,7 +322,7 @@ def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
     how = How.NAME
     if by_name is None and agency:
         by_name, how = index.best(agency)[0], How.FUZZY_NAME
-    from_file, file_score, close = index.best(readable(report.file.stem))
+    from_file, file_score, close = _from_file_name(report.file, index)
     shown = clean(agency)
     if by_code is not None:
         if agency and by_name is not by_code:

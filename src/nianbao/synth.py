@@ -132,6 +132,8 @@ def type_into(path: Path, edits: Mapping[str, object]) -> Path:
 
     The value is written where :mod:`nianbao.layout` puts the key, over whatever
     was there (a formula included), so a test can make any cell say anything.
+    A key of the 基本信息 sheet (``agency``, ``contact``, a narrative section such as
+    ``s1``) goes in its cell there; a narrative given as paragraphs is typed one per line.
     """
     from openpyxl import load_workbook
 
@@ -140,7 +142,12 @@ def type_into(path: Path, edits: Mapping[str, object]) -> Path:
     layout = workbook_layout()
     wb = load_workbook(path)
     for key, value in edits.items():
-        sheet, cell = layout.cell(key)
+        if key in layout.info_rows:
+            sheet, cell = layout.spec.sheet_name("info"), layout.info_cell(key)
+            if isinstance(value, tuple | list):
+                value = "\n".join(str(v) for v in value)
+        else:
+            sheet, cell = layout.cell(key)
         wb[sheet][cell] = value
     wb.save(path)
     return path
