@@ -200,3 +200,27 @@ def test_online_folder_pins_the_unit_whatever_the_workbook_says(tmp_path):
     assert [m.file for m in got.by_unit["D002"]] == [online.file]
     assert got.by_unit["D002"][0].how is How.PIN
     assert [m.file for m in got.by_unit["D001"]] == [elsewhere.file]
+
+
+def test_indexed_name_search_answers_like_comparing_every_unit():
+    """A province-sized roster is searched through a character index: same answers as brute force."""
+    import random
+
+    from nianbao.matching import SCAN_ALL, NameIndex
+    from nianbao.roster import Roster, Unit
+
+    rng = random.Random(5)
+    pool = "青白临东安长永清平和新兴宁远河山阳城南北交通运输教育公安民政财政水利镇乡街道办事处局委"
+    names = sorted({"".join(rng.choices(pool, k=rng.randint(3, 9))) + rng.choice(("局", "镇", ""))
+                    for _ in range(SCAN_ALL * 2)})
+    roster = Roster(units=tuple(Unit(code=f"P{i:04d}", name=n) for i, n in enumerate(names)))
+    index = NameIndex.of(roster)
+    brute = NameIndex(index.cores, index.places)  # no postings: compares every core
+    assert index.postings and not brute.postings
+    texts = [n[rng.randint(0, 2):] for n in rng.sample(names, 150)] + [
+        "".join(rng.choices(pool, k=rng.randint(1, 8))) for _ in range(150)] + ["", "年报", "附件3"]
+    for text in texts:
+        got, want = index.best(text), brute.best(text)
+        assert (got[0], got[2]) == (want[0], want[2]), text
+        if want[0] is not None:  # below any threshold the score itself decides nothing
+            assert got[1] == want[1]

@@ -129,7 +129,7 @@ class Season:
             if path.name.startswith("汇总") or "人民政府" in path.name and "镇" not in path.name:
                 continue
             paragraphs = [p.text.strip() for p in Document(str(path)).paragraphs if p.text.strip()]
-            out[path.name] = paragraphs[0]
+            out[path.name] = "".join(paragraphs[0].split())  # the title may break into lines
         return out
 
     def members(self, data: dict) -> list[str]:

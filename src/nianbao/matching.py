@@ -24,7 +24,8 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -70,12 +71,24 @@ _NOT_WORD = re.compile(r"[\W\d_]+")
 _SUFFIXES = ("人民政府", "办事处", "管理委员会", "委员会", "局", "委")
 
 
+LOWEST = ACCEPT - 0.2  # below this a score changes nothing (not a match, not a candidate)
+SCAN_ALL = 300  # a roster core count up to which every core is simply compared
+
+
 @dataclass(frozen=True, slots=True)
 class NameIndex:
-    """Roster names reduced to their distinctive core (``青山县交通运输局`` -> ``交通运输``)."""
+    """Roster names reduced to their distinctive core (``青山县交通运输局`` -> ``交通运输``).
+
+    A file is compared with every core of a county's roster.  A province's
+    (tens of thousands of units) would make that quadratic, so the cores are
+    also indexed by character: only a core sharing enough characters with the
+    text can reach :data:`LOWEST`, and only those are compared, which gives
+    exactly the same answer.
+    """
 
     cores: tuple[tuple[Unit, str], ...]
     places: tuple[str, ...]
+    postings: Mapping[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, roster: Roster) -> NameIndex:
@@ -83,13 +96,43 @@ class NameIndex:
         places = tuple(p for p in (prefix, prefix[:-1], prefix[-1:]) if p)
         cores = tuple((unit, c) for unit in roster for n in unit.names
                       if (c := core(n, places)))
-        return cls(cores, places)
+        postings: dict[tuple[str, int], list[int]] = {}
+        if len(cores) > SCAN_ALL:
+            for i, (_, c) in enumerate(cores):
+                for char, count in Counter(c).items():
+                    for k in range(1, count + 1):  # the k-th occurrence: multiset overlap
+                        postings.setdefault((char, k), []).append(i)
+        return cls(cores, places, {k: tuple(v) for k, v in postings.items()})
+
+    def _candidates(self, wanted: str) -> Iterable[tuple[Unit, str]]:
+        """The cores that can score at least :data:`LOWEST` against ``wanted``.
+
+        A score needs shared characters: equal or contained cores share all the
+        characters of the shorter one, and difflib's ratio 2M/(a+b) is at most
+        2·overlap/(a+b).  The overlap (as multisets) is counted from the index.
+        """
+        if not self.postings:
+            return self.cores
+        overlap: Counter[int] = Counter()
+        for char, count in Counter(wanted).items():
+            for k in range(1, count + 1):
+                overlap.update(self.postings.get((char, k), ()))
+        size = len(wanted)
+        # One shared character can only matter for a core or text of one or two characters.
+        least = 1 if size <= 2 else 2
+        out = []
+        for i in sorted(i for i, shared in overlap.items() if shared >= least):  # roster order
+            unit, c = self.cores[i]
+            shared = overlap[i]
+            if shared >= min(size, len(c)) or 2 * shared >= LOWEST * (size + len(c)) - 1e-9:
+                out.append((unit, c))
+        return out
 
     def best(self, text: str) -> tuple[Unit | None, float, tuple[Unit, ...]]:
         """The unit ``text`` most likely names, its score, and the close candidates."""
         wanted = core(text, self.places)
         scores: dict[str, tuple[float, Unit]] = {}
-        for unit, c in self.cores:
+        for unit, c in self._candidates(wanted) if wanted else ():
             s = similarity(wanted, c)
             if s > scores.get(unit.code, (-1.0, unit))[0]:
                 scores[unit.code] = (s, unit)

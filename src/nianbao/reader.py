@@ -267,6 +267,16 @@ def _raw(grid: SheetGrid, pos: tuple[int, int] | None) -> object:
     return None if pos is None else grid.get(*pos)
 
 
+_POSITIONS: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _position(sheet: str, address: str) -> tuple[str, str]:
+    """One shared (sheet, A1) tuple per place: a batch of 50,000 reports keeps one copy."""
+    if len(_POSITIONS) > 100_000:  # renamed sheets everywhere: never grow without bound
+        _POSITIONS.clear()
+    return _POSITIONS.setdefault((sheet, address), (sheet, address))
+
+
 def _cell_list(cells: list[str], limit: int = 8) -> str:
     """``D7、E7、F7`` (at most ``limit``, then ``等 N 个单元格``)."""
     shown = "、".join(cells[:limit])
@@ -408,10 +418,11 @@ def read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
                 "label-variant", sheet=best.name, sheet_name=best.name,
                 variants="、".join(f"“{v}”" for v in dict.fromkeys(located.variants))))
         hidden: list[str] = []
-        for key, (r, c) in located.cells.items():
-            cell = spec.cells[key]
+        for found_key, (r, c) in located.cells.items():
+            cell = spec.cells[found_key]
+            key = cell.key  # the format's own string, shared by every workbook read
             address = a1(r + 1, c + 1)
-            positions[key] = (best.name, address)
+            positions[key] = _position(best.name, address)
             raw = best.get(r, c)
             if (raw is not None and cell.kind != "computed"
                     and (r in best.hidden_rows or c in best.hidden_cols)):

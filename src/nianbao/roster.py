@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.config import CycleError
@@ -55,6 +55,15 @@ class Unit:
 class Roster:
     units: tuple[Unit, ...]
     source: Path | None = None
+    # folded code / name -> the first unit that has it: a lookup, not a scan (50,000 units)
+    _codes: dict[str, Unit] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _names: dict[str, Unit] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for unit in self.units:
+            self._codes.setdefault(_fold_code(unit.code), unit)
+            for name in unit.names:
+                self._names.setdefault(fold_name(name), unit)
 
     def __iter__(self) -> Iterator[Unit]:
         return iter(self.units)
@@ -64,19 +73,12 @@ class Roster:
 
     def by_code(self, code: str) -> Unit | None:
         wanted = _fold_code(code)
-        if not wanted:
-            return None
-        return next((u for u in self.units if _fold_code(u.code) == wanted), None)
+        return self._codes.get(wanted) if wanted else None
 
     def by_name(self, name: str) -> Unit | None:
         """The unit whose full name or one of whose aliases is ``name`` (spacing/width folded)."""
         wanted = fold_name(name)
-        if not wanted:
-            return None
-        for unit in self.units:
-            if any(fold_name(n) == wanted for n in unit.names):
-                return unit
-        return None
+        return self._names.get(wanted) if wanted else None
 
     @property
     def levels(self) -> tuple[str, ...]:
