@@ -149,6 +149,33 @@ def _previous(config: object, settings: object) -> object:
     return previous
 
 
+def _batch_text(reports: list[Any], config: object, settings: object,
+                previous: object) -> list[Any]:
+    """The text checks across the files checked together (the roster's names when in a workspace)."""
+    from nianbao.config import Config, CycleError
+    from nianbao.model import FileReport, Submission
+    from nianbao.previous import PreviousData
+    from nianbao.roster import read_roster
+    from nianbao.settings import Settings
+    from nianbao.textchecks import with_batch_text
+
+    assert isinstance(settings, Settings)
+    names: list[tuple[str, ...]] = []
+    if isinstance(config, Config):
+        try:
+            names = [u.names for u in read_roster(config.roster)]
+        except (CycleError, OSError):
+            names = []  # `status` reports a bad roster; here the names only widen the check
+
+    def last_of(report: FileReport) -> Submission | None:
+        sub = report.submission
+        if not isinstance(previous, PreviousData) or sub is None:
+            return None
+        return previous.find(report.form_code or sub.code, (sub.agency,))
+
+    return with_batch_text(reports, settings, roster_names=names, last_of=last_of)
+
+
 @main.command("form")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="输出的填报表文件（.xlsx）。")
@@ -233,6 +260,7 @@ def check_cmd(paths: tuple[Path, ...], year: int | None, as_json: bool,
         reports = [with_cross_year(r, previous, settings) for r in reports]
     if not reports:
         raise click.UsageError("没有找到要校验的 .xlsx 文件。")
+    reports = _batch_text(reports, config, settings, previous)
     click.echo(to_json(reports) if as_json else to_text(reports, style=severity_colour), nl=False)
     if annotate_dir is not None:
         from nianbao.annotate import annotate_all

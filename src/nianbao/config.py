@@ -25,6 +25,9 @@ from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 CONFIG_NAME = "nianbao.toml"
 DATE_KEYS = {"issue": "下发", "deadline": "报送截止", "review": "审核", "publish": "发布"}
+# [text]: the switch of each text check (Settings.text_<key>) and its name in messages
+TEXT_SWITCHES = {"agency": "文字中的单位名称", "dates": "文字中的日期", "old_format": "旧版格式痕迹",
+                 "parts": "报告部分数", "numbers": "文字中的数字与表格", "similar": "雷同"}
 ALL_SCOPE = frozenset({"全部", "全县", "全市", "全区", "all", "*"})
 
 
@@ -169,7 +172,20 @@ def parse_config(data: Mapping[str, object], path: Path) -> Config:
     if trend_min < 0:
         raise ConfigError(f"{where}指标提示最小件数 trend_min_sample = {trend_min} 不能为负数。")
     trend_high, trend_low = trend["trend_high"], trend["trend_low"]
+    text = table("text")
+    switches = {f"text_{key}": bool(get(text, key, bool, True, label))
+                for key, label in TEXT_SWITCHES.items()}
+    threshold_raw = get(text, "similar_threshold", (int, float), 0.9, "雷同阈值")
+    assert isinstance(threshold_raw, int | float)
+    threshold = float(threshold_raw)
+    if not 0.5 <= threshold <= 1:
+        raise ConfigError(f"{where}雷同阈值 similar_threshold = {threshold_raw!r} 应在 0.5 到 1 之间。")
+    min_chars = get(text, "similar_min_chars", int, 120, "雷同比较的最少字数")
+    assert isinstance(min_chars, int)
+    if min_chars < 1:
+        raise ConfigError(f"{where}雷同比较的最少字数 similar_min_chars = {min_chars} 应大于 0。")
     settings = Settings(
+        **switches, similar_threshold=threshold, similar_min_chars=min_chars,
         trend_high=trend_high, trend_low=trend_low, trend_min_sample=trend_min,
         fee_decimals=fee_decimals,
         fee_max=fee_max,
@@ -263,6 +279,17 @@ carryover_error = {str(settings.carryover_error).lower()} # 本年“上年结�
 trend_high = {settings.trend_high}                     # 指标分析：本年是上年的几倍以上时提示
 trend_low = {settings.trend_low}                    # 指标分析：本年不到上年的几倍时提示
 trend_min_sample = {settings.trend_min_sample}              # 指标分析：件数（本年或上年、可比单位中位数）达到此数才提示
+
+[text]
+# 报告文字的校验（均为警告）；不需要的改为 false
+agency = {str(settings.text_agency).lower()}            # 文字以名单中其他单位作为“我局/本单位”（复制其他单位报告未改名称）
+dates = {str(settings.text_dates).lower()}             # 日期写法有误（如“20251月1日”），统计期限的年份不是报告年度
+old_format = {str(settings.text_old_format).lower()}        # 引用旧版格式（国办公开办函〔2019〕60号）、2019年格式栏目、“规范性文件”
+parts = {str(settings.text_parts).lower()}             # “本报告由……六部分组成”与实际部分数不符
+numbers = {str(settings.text_numbers).lower()}           # 文字中的申请数、办理结果、复议诉讼数等与表格不符
+similar = {str(settings.text_similar).lower()}           # 雷同：某一部分与本单位上年或同批其他单位几乎相同
+similar_threshold = {settings.similar_threshold}   # 雷同的相似度阈值（0.5–1，越大越严格才算雷同）
+similar_min_chars = {settings.similar_min_chars}   # 少于此字数的部分不比较雷同（如“本年度无其他需要报告的事项。”）
 
 [summary]
 name = {_toml_str(summary_name)}   # 汇总报告使用的单位名称

@@ -6,7 +6,6 @@ and kebab-case; the table in README.md lists them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ from nianbao import kinds
 from nianbao.model import Finding, Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.textchecks import TextDocument, check_text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,81 +118,18 @@ def check_plausibility(sub: Submission, where: Where, spec: FormatSpec) -> Itera
                 issued=issued, repealed=repealed)
 
 
-# --- narrative against the tables
-
-_NUM = r"(\d+)\s*(?:件|个|起|宗)"
-_RECEIVED = re.compile(r"(?:收到|受理|接收|新收)[^。；;，,]{0,20}?申请[^。；;，,\d]{0,8}?" + _NUM)
-_RECEIVED2 = re.compile(r"(?:收到|受理|接收|新收)[^。；;，,\d]{0,12}?" + _NUM
-                        + r"[^。；;，,]{0,10}?申请")
-_NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收|发生)[^。；;]{0,20}?(?:信息公开|公开)?申请")
-_REVIEW = re.compile(r"行政复议(?:案件|申请)?[^。；;，,\d诉]{0,8}?" + _NUM)
-_LITIGATION = re.compile(r"行政诉讼(?:案件)?[^。；;，,\d复]{0,8}?" + _NUM)
-_NONE_DISPUTE = re.compile(r"未(?:发生|出现|收到|有)[^。；;]{0,12}?(?:行政复议|行政诉讼)")
-
-
-def check_narrative(sub: Submission, where: Where) -> Iterator[Finding]:
-    """Empty sections, and sentences that contradict the tables.
-
-    A 汇总's sections 一/五/六 are written by the coordinator in the report, not in
-    its workbook: the checks that ask a unit for its text do not apply to it.
-    """
-    s1 = sub.narrative.get("s1", ())
-    s5 = sub.narrative.get("s5", ())
-    s6 = sub.narrative.get("s6", ())
-    agency = not sub.is_summary
-    if agency and not s1:
-        yield _finding("narrative-empty:s1", where, "s1")
-    if agency and (not s5 or "".join(s5).strip("。 ") in ("无", "暂无", "没有")):
-        yield _finding("narrative-empty:s5", where, "s5")
-    if agency and not s6:
-        yield _finding("narrative-empty:s6", where, "s6")
-    text = "".join(s1)
-    new = sub.values.get("t3.r1.total")
-    carried = sub.values.get("t3.r2.total")
-    if new is not None and new > 0 and _NONE_RECEIVED.search(text):
-        sentence = _NONE_RECEIVED.search(text)
-        assert sentence is not None
-        yield _finding("text-zero-claim:received", where, "s1", ("t3.r1.total",), expected=new,
-                       quote=sentence.group(0), new=new)
-    if new is not None and carried is not None:
-        readings = {int(new), int(new + carried)}
-        for match in (*_RECEIVED.finditer(text), *_RECEIVED2.finditer(text)):
-            stated = int(match.group(1))
-            if stated not in readings:
-                yield _finding(
-                    "text-number-mismatch:received", where, "s1", ("t3.r1.total", "t3.r2.total"),
-                    expected=new, actual=stated, quote=match.group(0), new=new,
-                    total=new + carried)
-                break
-    totals = [sub.values.get(k) for k in ("t4.rv_total", "t4.ld_total", "t4.la_total")]
-    if None not in totals:
-        review, direct, after = (int(v or 0) for v in totals)
-        none = _NONE_DISPUTE.search(text)
-        if none and review + direct + after > 0:
-            yield _finding("text-zero-claim:dispute", where, "s1",
-                           ("t4.rv_total", "t4.ld_total", "t4.la_total"), quote=none.group(0),
-                           review=review, litigation=direct + after)
-        for pattern, readings_, kind_id in (
-                (_REVIEW, {review}, "text-number-mismatch:review"),
-                (_LITIGATION, {direct + after, direct, after}, "text-number-mismatch:litigation")):
-            for match in pattern.finditer(text):
-                if int(match.group(1)) not in readings_:
-                    yield _finding(kind_id, where, "s1", actual=int(match.group(1)),
-                                   quote=match.group(0), review=review,
-                                   litigation=direct + after, direct=direct, after=after)
-                    break
-    fee_cases = sub.values.get("t3.r3_6_2.total")
-    if agency and fee_cases and not re.search(r"信息处理费|收费通知", "".join(s6) + text):
-        yield _finding("fee-notice-text", where, "s6", ("t3.r3_6_2.total",), cases=fee_cases)
-
-
 def validate(sub: Submission, where: Where, *, settings: Settings = DEFAULT_SETTINGS,
-             spec: FormatSpec = DEFAULT_FORMAT, year_text: str = "") -> list[Finding]:
-    """Every check on one submission; collects all findings (never stops at the first)."""
+             spec: FormatSpec = DEFAULT_FORMAT, year_text: str = "",
+             document: TextDocument | None = None) -> list[Finding]:
+    """Every check on one submission; collects all findings (never stops at the first).
+
+    The narrative's checks are in :mod:`nianbao.textchecks`; ``document`` adds what an
+    imported report has beyond the narrative (its preface, the sections present).
+    """
     findings: list[Finding] = []
     findings += check_header(sub, where, settings, year_text)
     findings += check_totals(sub, where, spec)
     findings += check_balances(sub, where, spec)
     findings += check_plausibility(sub, where, spec)
-    findings += check_narrative(sub, where)
+    findings += check_text(sub, where, settings=settings, spec=spec, document=document)
     return findings

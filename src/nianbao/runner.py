@@ -31,6 +31,7 @@ from nianbao.roster import Roster, read_roster
 from nianbao.safetext import path_text
 from nianbao.status import Board, make_board
 from nianbao.status_output import write_status_outputs
+from nianbao.textchecks import with_batch_text
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -240,6 +241,28 @@ def with_previous(matching: Matching, roster: Roster, previous: PreviousData,
     return dataclasses.replace(matching, by_unit=by_unit)
 
 
+def with_text_batch(matching: Matching, roster: Roster, previous: PreviousData | None,
+                    config: Config) -> Matching:
+    """Add the batch text checks (another unit named as the subject, 雷同 with last year
+    and between units) to the file that counts for each unit."""
+    units = [u for u in roster if matching.chosen(u.code) is not None]
+    reports = [m.report for u in units if (m := matching.chosen(u.code)) is not None]
+    unit_of = {id(r): u for r, u in zip(reports, units, strict=True)}
+
+    def last_of(report: FileReport) -> Submission | None:
+        unit = unit_of[id(report)]
+        return previous.find(unit.code, (*unit.names, report.agency)) if previous else None
+
+    checked = with_batch_text(reports, config.settings, roster_names=[u.names for u in roster],
+                              last_of=last_of)
+    by_unit = dict(matching.by_unit)
+    for unit, old, new in zip(units, reports, checked, strict=True):
+        if new is not old:
+            by_unit[unit.code] = tuple(dataclasses.replace(m, report=new) if m.report is old else m
+                                       for m in by_unit[unit.code])
+    return dataclasses.replace(matching, by_unit=by_unit)
+
+
 def gather(config: Config, *, progress: Progress | None = None,
            log: Callable[[str], None] | None = None) -> Gathered:
     """Read the roster, check every file under inputs/, match, add cross-year checks."""
@@ -264,6 +287,7 @@ def gather(config: Config, *, progress: Progress | None = None,
             say(f"上年数据：{previous.source}（{len(previous.by_name)} 个单位）。")
     if previous is not None:
         matching = with_previous(matching, roster, previous, config)
+    matching = with_text_batch(matching, roster, previous, config)
     return Gathered(config=config, roster=roster, matching=matching, previous=previous)
 
 

@@ -23,6 +23,15 @@ class Settings:
     trend_high: Decimal = Decimal(5)
     trend_low: Decimal = Decimal("0.2")
     trend_min_sample: int = 10
+    # the text checks (nianbao.toml [text]); each one can be switched off
+    text_agency: bool = True  # the narrative names another unit as its own subject
+    text_dates: bool = True  # malformed dates, a year other than the report year
+    text_old_format: bool = True  # citations and labels of the 2019 format
+    text_parts: bool = True  # "本报告由……六部分组成" against the sections present
+    text_numbers: bool = True  # numbers in the narrative against the tables
+    text_similar: bool = True  # 雷同: a section nearly identical to last year or another unit
+    similar_threshold: float = 0.9  # share of common text from which two sections are 雷同
+    similar_min_chars: int = 120  # shorter sections (“本年度无其他需要报告的事项。”) are not compared
 
 
 DEFAULT_SETTINGS = Settings()

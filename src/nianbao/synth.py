@@ -76,9 +76,54 @@ def random_values(rng: random.Random, *, scale: int = 50,
     return values
 
 
+_OPENINGS = (
+    "在县委、县政府的正确领导下，认真贯彻落实《中华人民共和国政府信息公开条例》，",
+    "坚持以习近平新时代中国特色社会主义思想为指导，严格执行《中华人民共和国政府信息公开条例》，",
+    "按照上级政务公开工作部署，结合本单位职责，",
+    "紧紧围绕年度重点工作，以群众需求为导向，",
+    "把政务公开作为转变作风、提升效能的重要抓手，",
+)
+_AIMS = (
+    "坚持以公开为常态、不公开为例外，持续深化重点领域信息公开。",
+    "着力加强政策解读和回应关切，不断提升政务公开标准化规范化水平。",
+    "扎实推进决策、执行、管理、服务、结果公开，切实保障人民群众知情权、参与权和监督权。",
+    "围绕中心工作和群众关切，推动政务公开提质增效。",
+    "完善公开制度机制，规范公开内容和程序，增强政府工作透明度。",
+    "聚焦惠企利民政策，做好政策发布、解读和回应，营造良好的政务环境。",
+)
+_CHANNELS = ("政府网站、政务新媒体", "政府门户网站信息公开专栏", "政府网站和公开栏", "政务微信公众号和政府网站",
+             "政府网站、政务服务大厅公开专区")
+_MANAGEMENT = (
+    "建立健全政府信息公开审查机制，严格落实“三审三校”制度，动态更新政府信息公开指南和目录。",
+    "落实信息发布保密审查，明确专人负责信息采集、审核和发布，定期开展错敏信息排查。",
+    "规范政府信息管理，对已公开的政策文件进行清理，及时更新有效性标注。",
+    "完善依申请公开办理流程，做到登记、审核、答复各环节规范留痕。",
+)
+_PLATFORM = (
+    "持续优化政府信息公开专栏，规范栏目设置，及时更新发布内容。",
+    "加强政务新媒体管理，严格执行信息发布审核制度，确保内容准确、权威。",
+    "在办事大厅设置政府信息查阅点，方便群众现场查阅。",
+    "对网站栏目进行梳理整合，清理空白栏目和长期未更新栏目。",
+)
+_SUPERVISION = (
+    "将政务公开工作纳入年度目标考核，加强业务培训。",
+    "定期开展政务公开自查，对发现的问题及时整改。",
+    "组织工作人员参加政务公开业务培训，提升业务能力。",
+    "主动接受社会监督，畅通意见建议渠道。",
+)
+_PROBLEMS = ("公开内容的深度和广度有待提升", "政策解读形式较为单一", "工作人员业务能力有待加强",
+             "信息发布的及时性还需提高", "公开栏目更新不够及时", "回应群众关切的主动性不够")
+_MEASURES = ("加强重点领域信息公开", "丰富政策解读形式，提高解读质量", "加强业务培训，提升工作人员业务水平",
+             "健全信息发布审核机制，确保及时准确", "定期巡查栏目，做到动态更新", "主动回应社会关切")
+
+
 def narrative_for(agency: str, year: int, values: dict[str, Value | None],
                   rng: random.Random) -> dict[str, tuple[str, ...]]:
-    """Narrative of realistic length whose numbers agree with the tables."""
+    """Narrative of realistic length whose numbers agree with the tables.
+
+    Each unit's wording is drawn from alternatives, so two units of a batch are not
+    雷同 (nearly identical text) the way copied reports are.
+    """
     new = values.get("t3.r1.total") or 0
     carried = values.get("t3.r2.total") or 0
     published = values.get("t3.r3_1.total") or 0
@@ -89,24 +134,27 @@ def narrative_for(agency: str, year: int, values: dict[str, Value | None],
                     if new else f"{year}年，本机关未收到政府信息公开申请。")
     disputes = (f"全年因政府信息公开工作被申请行政复议{review}件、提起行政诉讼{suits}件。"
                 if review or suits else "全年未发生因政府信息公开引起的行政复议、行政诉讼。")
-    filler = ("坚持以公开为常态、不公开为例外，围绕中心工作和群众关切，"
-              "持续深化重点领域信息公开，加强政策解读和回应关切，不断提升政务公开标准化规范化水平。")
+    aims = rng.sample(_AIMS, rng.randint(2, 4))
+
+    def pick(options: tuple[str, ...], n: int) -> str:
+        return "".join(rng.sample(options, n))
+
     s1 = (
-        f"{year}年，{agency}在县委、县政府的正确领导下，认真贯彻落实《中华人民共和国政府信息公开条例》，"
-        + filler * rng.randint(1, 3),
-        "（一）主动公开情况。" + f"全年通过政府网站、政务新媒体等渠道主动公开各类政府信息"
-        f"{rng.randint(20, 900)}条。" + filler,
+        f"{year}年，{agency}" + rng.choice(_OPENINGS) + "".join(aims),
+        "（一）主动公开情况。" + f"全年通过{rng.choice(_CHANNELS)}等渠道主动公开各类政府信息"
+        f"{rng.randint(20, 900)}条。" + rng.choice(_AIMS),
         "（二）依申请公开情况。" + applications,
-        "（三）政府信息管理。建立健全政府信息公开审查机制，严格落实“三审三校”制度，"
-        "动态更新政府信息公开指南和目录。",
-        "（四）平台建设。持续优化政府信息公开专栏，规范栏目设置，及时更新发布内容。",
-        "（五）监督保障。将政务公开工作纳入年度目标考核，加强业务培训。" + disputes,
+        "（三）政府信息管理。" + pick(_MANAGEMENT, 2),
+        "（四）平台建设。" + pick(_PLATFORM, 2),
+        "（五）监督保障。" + pick(_SUPERVISION, 2) + disputes,
     )
+    problems = rng.sample(_PROBLEMS, 3)
+    measures = rng.sample(_MEASURES, 3)
     s5 = (
-        "（一）存在的问题。一是公开内容的深度和广度有待提升；二是政策解读形式较为单一；"
-        "三是工作人员业务能力有待加强。",
-        "（二）改进措施。一是加强重点领域信息公开；二是丰富政策解读形式，提高解读质量；"
-        "三是加强业务培训，提升工作人员业务水平。",
+        "（一）存在的问题。" + "；".join(f"{n}是{p}" for n, p in zip("一二三", problems, strict=True))
+        + "。",
+        "（二）改进措施。" + "；".join(f"{n}是{m}" for n, m in zip("一二三", measures, strict=True))
+        + "。",
     )
     fee_line = ("本年度未收取信息处理费。" if not values.get("t3.r3_6_2.total")
                 else "本年度依法向申请人发出信息处理费收费通知，部分申请人逾期未缴纳，依法不再处理。")

@@ -25,6 +25,7 @@ from nianbao.schema import (
     Table,
     normalize_label,
 )
+from nianbao.textchecks import TextDocument
 from nianbao.values import PLACEHOLDERS
 
 INFO_SHEET = "基本信息"
@@ -266,6 +267,20 @@ def section_of(text: str, spec: FormatSpec) -> str | None:
         if folded in _heading_forms(section):
             return section.id
     return None
+
+
+def text_document(paragraphs: Sequence[str], spec: FormatSpec) -> TextDocument:
+    """What the text checks read beyond the narrative: the preface after the title
+    (up to the first section heading) and the sections whose headings are present."""
+    found: list[str] = []
+    preface: list[str] = []
+    for number, text in enumerate(paragraphs):
+        section = section_of(text, spec)
+        if section:
+            found.append(section)
+        elif not found and text.strip() and not (number < 3 and _TITLE.search(normalize_label(text))):
+            preface.append(text.strip())
+    return TextDocument(preface=tuple(preface), sections=tuple(dict.fromkeys(found)))
 
 
 def narrative_of(paragraphs: Sequence[str], spec: FormatSpec) -> dict[str, list[str]]:

@@ -21,7 +21,13 @@ from nianbao.check import sort_findings
 from nianbao.importer.docx_source import SourceError, read_docx
 from nianbao.importer.grid import Document
 from nianbao.importer.html_source import read_html
-from nianbao.importer.mapping import INFO_SHEET, Mapped, detect_format, map_document
+from nianbao.importer.mapping import (
+    INFO_SHEET,
+    Mapped,
+    detect_format,
+    map_document,
+    text_document,
+)
 from nianbao.importer.pdf_source import read_pdf
 from nianbao.importer.repair import repair
 from nianbao.importer.text_source import read_text
@@ -163,7 +169,8 @@ def import_document(doc: Document, settings: Settings = DEFAULT_SETTINGS) -> Imp
     info |= {s.id: (s.heading, "") for s in GB2021.sections if s.narrative}
     where = Where(cells=positions, info=info)
     findings += validate(sub, where, settings=settings, spec=GB2021,
-                         year_text=read.meta.get("year_text", ""))
+                         year_text=read.meta.get("year_text", ""),
+                         document=text_document(doc.paragraphs, spec))
     findings = kinds.apply_switches(findings, settings)
     report = FileReport(file=doc.path, submission=sub, findings=sort_findings(findings),
                         positions=positions)
