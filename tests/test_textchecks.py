@@ -56,8 +56,9 @@ def submission(s1: str, year: int = 2025, *, s5: str = "（一）存在的问题
                       narrative={"s1": tuple(s1.split("\n")), "s5": (s5,), "s6": (s6,)})
 
 
-def codes(sub: Submission, settings: Settings = Settings(),
+def codes(sub: Submission, settings: Settings | None = None,
           document: TextDocument | None = None) -> list[str]:
+    settings = settings or Settings()
     return [f.code for f in check_text(sub, Where(), settings=settings, document=document)]
 
 

@@ -549,26 +549,37 @@ _SUBJECT_BEFORE = re.compile(r"(?:^|[。；;\n]|^\s*(?:[（(][一二三四五六
 def other_agency_findings(unit: Unit, others: Iterable[str], settings: Settings
                           ) -> Iterator[Finding]:
     """The narrative names another unit as its own subject (“2025年，XX局在……”)."""
-    own = {fold_name(n) for n in (unit.agency, *unit.names) if n}
-    candidates = sorted({n for n in others if n and fold_name(n) not in own
-                         and not any(fold_name(n) in o or o in fold_name(n) for o in own)},
-                        key=len, reverse=True)
-    if not candidates:
+    yield from _other_agency(unit, _names_pattern(others), settings)
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for every name, the longest first (one scan per paragraph)."""
+    ordered = sorted({n for n in names if n.strip()}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def _other_agency(unit: Unit, pattern: re.Pattern[str] | None, settings: Settings
+                  ) -> Iterator[Finding]:
+    if pattern is None:
         return
+    own = {fold_name(n) for n in (unit.agency, *unit.names) if n}
     for section_id, paragraphs in unit.narrative.items():
         for paragraph in paragraphs:
-            for name in candidates:
-                for hit in re.finditer(re.escape(name), paragraph):
-                    before, after = paragraph[:hit.start()], paragraph[hit.end():]
-                    if not (_SUBJECT_AFTER.match(after) and _SUBJECT_BEFORE.search(before)):
-                        continue
-                    sentence = next((s for s in sentences(paragraph) if name in s), paragraph)
-                    sheet, cell = unit.anchors.get(section_id, (None, None))
-                    title = DEFAULT_FORMAT.section(section_id).title
-                    yield kinds.finding("text-agency-other", settings=settings, sheet=sheet,
-                                        cell=cell, section=f"“{title}”", quote=_quote(sentence),
-                                        other=name, agency=unit.agency)
-                    return
+            for hit in pattern.finditer(paragraph):
+                name = hit.group(0)
+                folded = fold_name(name)
+                if any(folded in o or o in folded for o in own):
+                    continue  # the unit itself, or a longer or shorter form of its name
+                before, after = paragraph[:hit.start()], paragraph[hit.end():]
+                if not (_SUBJECT_AFTER.match(after) and _SUBJECT_BEFORE.search(before)):
+                    continue
+                sentence = next((s for s in sentences(paragraph) if name in s), paragraph)
+                sheet, cell = unit.anchors.get(section_id, (None, None))
+                title = DEFAULT_FORMAT.section(section_id).title
+                yield kinds.finding("text-agency-other", settings=settings, sheet=sheet,
+                                    cell=cell, section=f"“{title}”", quote=_quote(sentence),
+                                    other=name, agency=unit.agency)
+                return
 
 
 def shingles(text: str, size: int = 4) -> set[str]:
@@ -677,9 +688,9 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
                           anchors={s: _anchor(report, s, spec) for s in ("s1", "s5", "s6")}))
     extra: dict[int, list[Finding]] = {i: [] for i in chosen}
     if settings.text_agency:
-        everybody = {n for g in groups for n in g} | {u.agency for u in units}
+        pattern = _names_pattern({n for g in groups for n in g} | {u.agency for u in units})
         for i, unit in zip(chosen, units, strict=True):
-            extra[i] += other_agency_findings(unit, everybody, settings)
+            extra[i] += _other_agency(unit, pattern, settings)
     if settings.text_similar:
         for pair in similar_sections(units, settings):
             a, b = (reports[chosen[pair.first]], reports[chosen[pair.second]])
