@@ -288,6 +288,7 @@ def test_textchecks_a_period_of_another_year() -> None:
         "text-date-year"]
     assert codes(submission("本报告中所列数据统计期限为2025年1月1日至12月31日。")) == []
     assert codes(submission("2024年度部门决算已于2025年9月公开。")) == []
+    assert codes(submission("（一）主动公开情况。及时发布2024年统计数据公报和统计年鉴。")) == []
 
 
 def test_textchecks_dates_switch() -> None:
