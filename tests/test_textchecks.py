@@ -378,6 +378,18 @@ def test_textchecks_narrative_naming_another_unit_as_its_subject() -> None:
     assert list(textchecks.other_agency_findings(mentioned, others, Settings())) == []
 
 
+def test_textchecks_a_government_names_its_departments(tmp_path: Path) -> None:
+    text = "2025年，临河县教育局在全县率先完成政务公开标准目录编制。"
+    department = _report(tmp_path, "临河县民政局", (text,), "A1")
+    county = _report(tmp_path, "临河县人民政府", (text,), "G1")
+    names = [("临河县教育局",), ("临河县民政局",), ("临河县人民政府",)]
+
+    got = with_batch_text([department, county], Settings(), roster_names=names)
+
+    assert [f.code for f in got[0].findings] == ["text-agency-other"]
+    assert got[1].findings == ()
+
+
 _LONG = ("2025年，本机关坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻党的二十大精神，"
          "认真落实《中华人民共和国政府信息公开条例》，围绕中心工作，持续深化重点领域信息公开，"
          "加强政策解读和回应关切，规范依申请公开办理，政务公开标准化规范化水平不断提升。"

@@ -654,6 +654,13 @@ def similar_to_last_year(unit: Unit, last: Mapping[str, tuple[str, ...]], last_y
                                 similarity=value, last_file=last_file)
 
 
+def _speaks_for_others(report: FileReport) -> bool:
+    """A government (or a 汇总) reports what its departments did, by their names."""
+    sub = report.submission
+    return sub is not None and (bool(sub.members) or sub.level.endswith("人民政府")
+                                or sub.agency.endswith(("人民政府", "政府办公室", "政府办公厅")))
+
+
 def _anchor(report: FileReport, section: str, spec: FormatSpec) -> tuple[str | None, str | None]:
     """Where a unit's section is: the intake layout's 基本信息 row (workbooks)."""
     if report.file.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -690,7 +697,8 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
     if settings.text_agency:
         pattern = _names_pattern({n for g in groups for n in g} | {u.agency for u in units})
         for i, unit in zip(chosen, units, strict=True):
-            extra[i] += _other_agency(unit, pattern, settings)
+            if not _speaks_for_others(reports[i]):
+                extra[i] += _other_agency(unit, pattern, settings)
     if settings.text_similar:
         for pair in similar_sections(units, settings):
             a, b = (reports[chosen[pair.first]], reports[chosen[pair.second]])
