@@ -126,3 +126,21 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_forms_guide_prints_every_instruction_whole(tmp_path: Path) -> None:
+    from nianbao.intake import IntakeData, guide_lines
+
+    form = write_intake(tmp_path / "form.xlsx", IntakeData(agency="获嘉县民政局", year=2025))
+    assert SOFFICE is not None
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        str(form)], check=True, capture_output=True, timeout=180)
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "form.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    printed = re.sub(r"\s+", "", text)
+
+    for line in guide_lines():
+        assert re.sub(r"\s+", "", line) in printed, line

@@ -245,7 +245,7 @@ def test_form_text_areas_grow_and_sheets_print_whole(tmp_path: Path) -> None:
               if isinstance(c.value, str) and "LEN(" in c.value]
     assert len(counts) == 1 and all(LAYOUT.info_cell(s) in counts[0] for s in ("s1", "s5", "s6"))
     guide = blank[SPEC.sheet_name("guide")]
-    assert guide.sheet_properties.pageSetUpPr.fitToPage and guide.page_setup.fitToWidth == 1
+    assert guide.page_setup.scale == 80 and not guide.sheet_properties.pageSetUpPr.fitToPage
     t3 = blank[SPEC.sheet_name("t3")]
     assert t3.page_setup.orientation == "landscape"
     assert (t3.page_setup.fitToWidth, t3.page_setup.fitToHeight) == (1, 1)

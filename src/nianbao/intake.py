@@ -139,14 +139,32 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.formatRows = False
 
 
+GUIDE_WIDTH = 88  # characters of column A on 填报说明
+GUIDE_SCALE = 80  # per cent: column A then fits an A4 portrait page
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes in a column ``width`` characters wide (a CJK
+    character is two), so that a wrapped instruction is printed whole."""
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-units * 11 // (width * 10)))  # 10 % spare: fonts are not monospaced
+
+
 def _write_guide(ws: Worksheet, spec: FormatSpec, fee_decimals: int, legacy: bool) -> None:
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
     for i, line in enumerate(guide_lines(spec, fee_decimals), 1):
         cell = ws.cell(row=i, column=1, value=line)
         cell.font = TITLE_FONT if i == 1 else FONT
         cell.alignment = LEFT
+        wrapped = _wrapped_lines(line, GUIDE_WIDTH)
+        if i > 1 and wrapped > 1:  # LibreOffice does not grow a row on opening: say how high
+            ws.row_dimensions[i].height = 14 * wrapped
     if not legacy:
-        fit_to_width(ws, landscape=False, title_rows="1:1")  # fit to the page's width
+        fit_to_width(ws, landscape=False, title_rows="1:1")
+        # LibreOffice clips a wrapped column wider than the page instead of fitting it
+        # to the width: print at a fixed scale at which column A fits A4 portrait.
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = GUIDE_SCALE
     _protect(ws)
 
 
