@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
 import signal
 from collections.abc import Iterator
 
@@ -98,6 +99,7 @@ def interruptible() -> Iterator[None]:
         return
 
     def raise_interrupted(signum: int, _frame: object) -> None:
+        _arm_watchdog(Interrupted(signum))
         raise Interrupted(signum)
 
     saved = {s: signal.signal(s, raise_interrupted) for s in _SIGNALS}
@@ -109,3 +111,38 @@ def interruptible() -> Iterator[None]:
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: Seconds the unwinding after a signal may take before the process ends anyway.
+CLEANUP_GRACE_SECONDS = 8.0
+_watchdog_armed = False
+
+
+def _arm_watchdog(stop: Interrupted) -> None:
+    """Never a hang after a signal: if unwinding takes too long, stop the workers and exit.
+
+    Unwinding normally takes well under a second.  Should it block (a worker pool
+    caught mid-way, a child that ignores the signal), a daemon timer kills this
+    process's worker children and ends the process with the signal's exit code.  A
+    lock left behind names a dead process, so the next run takes it over.
+    """
+    global _watchdog_armed
+    if _watchdog_armed:
+        return
+    _watchdog_armed = True
+    import threading
+
+    def fire() -> None:
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(Exception):
+                child.kill()
+        note = (f"{stop.message.split('，')[0]}，清理超过 {CLEANUP_GRACE_SECONDS:g} 秒，已强制结束；"
+                "下次运行会自动接管遗留的锁。\n")
+        with contextlib.suppress(OSError):
+            os.write(2, note.encode("utf-8", "replace"))
+        os._exit(int(stop.code))
+
+    timer = threading.Timer(CLEANUP_GRACE_SECONDS, fire)
+    timer.daemon = True
+    timer.start()
