@@ -7,6 +7,7 @@ sets it).  Without it the PostgreSQL variants skip locally, and FAIL in CI (``CI
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from nianbao.db.engine import make_engine, normalize_url
 
@@ -45,6 +47,22 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            _drop(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    """DROP … WITH (FORCE), retried: a session still starting up (a server process of
+    the test connecting as it is stopped) has no role yet, and PostgreSQL then refuses
+    to terminate it ("must be a member of the role…") until it has one or is gone."""
+    for attempt in range(40):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
