@@ -73,10 +73,10 @@ def _tree_rss(root: int) -> tuple[int, int]:
     return sum(values), max(values, default=0)
 
 
-def run_build(folder: Path, jobs: int, *, html: bool = False) -> dict[str, object]:
-    out = Path(tempfile.mkdtemp(prefix="nianbao-bench-out-"))
-    cmd = [sys.executable, "-m", "nianbao", "build", str(folder), "-o", str(out), "--force",
-           "--jobs", str(jobs), "--json"] + (["--html"] if html else [])
+
+def run_sampled(cmd: list[str], interval: float
+                ) -> tuple[subprocess.Popen[str], str, str, float, int, int]:
+    """Run ``cmd``: the process, its output, wall time and peak RSS (tree sum, largest)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_sum = peak_max = 0
@@ -87,7 +87,7 @@ def run_build(folder: Path, jobs: int, *, html: bool = False) -> dict[str, objec
         while not done.is_set():
             total, largest = _tree_rss(proc.pid)
             peak_sum, peak_max = max(peak_sum, total), max(peak_max, largest)
-            time.sleep(0.02)
+            time.sleep(interval)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -95,6 +95,14 @@ def run_build(folder: Path, jobs: int, *, html: bool = False) -> dict[str, objec
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
+    return proc, stdout, stderr, wall, peak_sum, peak_max
+
+
+def run_build(folder: Path, jobs: int, *, html: bool = False) -> dict[str, object]:
+    out = Path(tempfile.mkdtemp(prefix="nianbao-bench-out-"))
+    cmd = [sys.executable, "-m", "nianbao", "build", str(folder), "-o", str(out), "--force",
+           "--jobs", str(jobs), "--json"] + (["--html"] if html else [])
+    proc, stdout, stderr, wall, peak_sum, peak_max = run_sampled(cmd, 0.02)
     if proc.returncode != 0:
         raise SystemExit(f"build failed ({proc.returncode}): {stderr[-2000:]}")
     result = json.loads(stdout)

@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -33,7 +32,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import _tree_rss  # noqa: E402
+from bench_build import run_sampled  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from nianbao.intake import intake_from, write_intake  # noqa: E402
@@ -122,24 +121,7 @@ def workspace(n: int) -> Path:
 
 def measure(cmd: list[str]) -> dict[str, float]:
     """Run ``cmd``; wall time and peak RSS (tree sum, largest process) sampled every 50 ms."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_sum = peak_max = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_sum, peak_max
-        while not done.is_set():
-            total, largest = _tree_rss(proc.pid)
-            peak_sum, peak_max = max(peak_sum, total), max(peak_max, largest)
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - t0
-    done.set()
-    sampler.join()
+    proc, stdout, stderr, wall, peak_sum, peak_max = run_sampled(cmd, 0.05)
     if proc.returncode not in (0, 1) or "Traceback" in stderr:
         raise SystemExit(f"{cmd[3]} failed ({proc.returncode}): {stderr[-3000:]}")
     return {"wall": wall, "tree_mb": peak_sum / 2**20, "largest_mb": peak_max / 2**20,
