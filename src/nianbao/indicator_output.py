@@ -34,6 +34,7 @@ from nianbao.indicators import (
 from nianbao.model import Submission
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.sheetprint import fit_to_width
 from nianbao.status import Board
 
 SHEETS = ("指标分析", "同比变化", "指标提示", "指标图表")
@@ -130,12 +131,10 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
 
 def _print_setup(ws: Worksheet, year: int) -> None:
     """A4, one page wide, the sheet's name and the year as the header."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    # the charts (17 cm wide, one above the other) print on a portrait page; tables landscape
-    ws.page_setup.orientation = "portrait" if ws.title == SHEETS[3] else "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    # the charts (17 cm wide, one above the other) print on a portrait page; tables landscape,
+    # their heading row repeated on every page
+    charts = ws.title == SHEETS[3]
+    fit_to_width(ws, landscape=not charts, title_rows="1:1")
     ws.oddHeader.center.text = f"{year}年度 {ws.title}"
     ws.print_options.horizontalCentered = True
 
