@@ -9,10 +9,12 @@ through plain ``soffice --convert-to pdf``.  Every PDF is moved to its place as
 soon as it is complete, so a failed or killed run keeps all it finished; reports
 whose PDF is newer than the .docx are skipped, and the next run resumes there.
 
-Fonts: soffice runs with ``FONTCONFIG_FILE`` pointing at ``data/fonts.conf``,
-which maps the fonts a 公文 asks for (仿宋_GB2312, 方正小标宋简体, 黑体,
+Fonts: soffice runs with ``FONTCONFIG_FILE`` pointing at the file
+:func:`nianbao.fontmap.fontconfig_file` makes, which includes ``data/fonts.conf``
+and maps the fonts a 公文 asks for (仿宋_GB2312, 方正小标宋简体, 黑体,
 楷体_GB2312, 宋体, Times New Roman) to free faces of the same kind when they are
-not installed; :func:`font_substitutions` says which were substituted.
+not installed, and names the Noto CJK SC faces "sc" in the PDF;
+:func:`font_substitutions` says which were substituted.
 
 Check: :func:`lost_marks` compares the punctuation of each report's Word text
 with the text of its PDF (``pdftotext``); a mark the PDF lacks is reported for
@@ -40,7 +42,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from nianbao import kinds
+from nianbao import fontmap, kinds
 from nianbao.atomic import tmp_prefix
 
 BATCH = 100
@@ -54,8 +56,8 @@ def find_soffice() -> str | None:
 
 
 def fonts_conf() -> Path:
-    """nianbao's fontconfig file (the font mapping for the PDF step)."""
-    return Path(str(resources.files("nianbao") / "data" / "fonts.conf"))
+    """The fontconfig file of the PDF step (nianbao's font mapping, SC faces named SC)."""
+    return fontmap.fontconfig_file()
 
 
 def soffice_env() -> dict[str, str]:
@@ -139,7 +141,7 @@ def _convert_batch(soffice: str, profile: Path, batch: list[Path], timeout_per_d
     """Convert one batch; return the documents left without a PDF."""
     placed: set[int] = set()
     with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=batch[0].parent) as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp).resolve()  # a relative output folder still gives file URIs
         if macro:  # ASCII names; a PDF is complete once renamed from .part
             made = [folder / f"{i}.pdf" for i in range(len(batch))]
             listing = folder / "list.txt"
