@@ -77,3 +77,13 @@ def test_without_a_writable_cache_the_mapping_alone_is_used(tmp_path, monkeypatc
         assert fontmap.fontconfig_file() == fontmap.mapping_file()
     finally:
         fontmap.fontconfig_file.cache_clear()
+
+
+@needs_noto
+def test_half_a_font_left_by_a_killed_run_is_removed(fresh_cache):
+    fresh_cache.mkdir(parents=True)
+    leftover = fresh_cache / ".nianbao-tmp-999999999-abc.otf"
+    leftover.write_bytes(b"OTTO half")
+    fontmap.fontconfig_file()
+    assert not leftover.exists()
+    assert not [p for p in fresh_cache.iterdir() if p.name.startswith(".nianbao-tmp-")]

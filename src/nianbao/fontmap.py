@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from nianbao.atomic import tmp_prefix
+from nianbao.atomic import atomic_write, clean_leftovers, write_text
 
 STYLES = ("Regular", "Bold")  # the weights a report uses
 _SC_FACE = re.compile(r"^Noto(Serif|Sans)CJKsc-(\w+)$")
@@ -76,8 +76,8 @@ def sc_copy(source: Path, index: int, psname: str, folder: Path) -> Path:
     """A standalone .otf of face ``index`` of ``source`` whose CFF names say "sc".
 
     Made once per source file (its size and time are in the copy's name);
-    written to a temporary name and renamed, so concurrent runs never see half a
-    font.  Raises OSError or ValueError when it cannot be made.
+    written atomically, so concurrent runs never see half a font.  Raises
+    OSError, ValueError or fontTools' TTLibError when it cannot be made.
     """
     from fontTools.ttLib import TTFont  # only the PDF step needs it
     from fontTools.ttLib.tables.DefaultTable import DefaultTable
@@ -95,14 +95,8 @@ def sc_copy(source: Path, index: int, psname: str, folder: Path) -> Path:
         table = DefaultTable("CFF ")  # copied as bytes: no decompiling 65,000 glyphs
         table.data = raw.replace(b"CJKjp", b"CJKsc").replace(b"CJK JP", b"CJK SC")
         font["CFF "] = table
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{tmp_prefix()}{target.name}"
-        try:
+        with atomic_write(target) as tmp:
             font.save(str(tmp), reorderTables=False)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
     finally:
         font.close()
     for old in folder.glob(f"{psname}-*.otf"):  # copies of an older package version
@@ -134,14 +128,13 @@ def fontconfig_file() -> Path:
     except ImportError:
         return mapping_file()
     try:
+        clean_leftovers(folder)  # half a font from a killed run
         for source, index, psname in sources:
             sc_copy(source, index, psname, folder)
         conf = folder / CONF_NAME
         text = _conf_text(folder, sorted({source for source, _i, _n in sources}))
         if not conf.is_file() or conf.read_text(encoding="utf-8") != text:
-            tmp = folder / f"{tmp_prefix()}{CONF_NAME}"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, conf)
+            write_text(conf, text)
         return conf
     except (OSError, ValueError, TTLibError):  # no copies: same glyphs, "jp" names
         return mapping_file()
