@@ -104,7 +104,7 @@ def write_audit_xlsx(rows: Sequence[AuditRow], path: Path, base: Path | None = N
     ws.title = "审查结果"
     ws.append(["单位", "年度", "结论", "错误数", "警告数", "主要问题", "文件", "类型", "格式",
                "表格最低可信度"])
-    for row in rows:
+    for line, row in enumerate(rows, 2):  # not ws.max_row: it scans every cell
         result, report = row.result, row.result.report
         sub = report.submission
         label, colour = VERDICTS[row.verdict]
@@ -113,9 +113,9 @@ def write_audit_xlsx(rows: Sequence[AuditRow], path: Path, base: Path | None = N
                    display_path(report.file, base), KIND_ZH.get(result.kind, result.kind),
                    {"gb2019": "2019年格式", "gb2021": "2021年格式"}.get(result.format_id, ""),
                    row.confidence])
-        ws.cell(row=ws.max_row, column=3).fill = PatternFill("solid", fgColor=colour)
-        ws.cell(row=ws.max_row, column=6).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row=ws.max_row, column=10).number_format = "0%"
+        ws.cell(row=line, column=3).fill = PatternFill("solid", fgColor=colour)
+        ws.cell(row=line, column=6).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=line, column=10).number_format = "0%"
     _header(ws, (30, 8, 18, 8, 8, 90, 40, 8, 12, 14))
     detail = wb.create_sheet("问题明细")
     detail.append(["单位", "年度", "文件", "级别", "规则代码", "位置", "说明"])

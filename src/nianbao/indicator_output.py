@@ -93,25 +93,29 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
     ws.append([f"{ind.year}年度 指标分析：实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；"
                "纠错率 = 结果纠正 ÷ 已审结（总计－尚未审结）；分母为 0 时为“—”"])
     ws.append(list(MAIN_HEAD))
+    row = 2  # ws.max_row scans every cell: quadratic inside a loop
     for u in ind.everyone:
         ws.append(_main_row(u))
+        row += 1
         for column in _RATE_COLUMNS:
-            ws.cell(ws.max_row, column).number_format = "0.0%"
+            ws.cell(row, column).number_format = "0.0%"
         if u.findings:
-            ws.cell(ws.max_row, len(MAIN_HEAD)).fill = _WARN_FILL
-    for cell in ws[ws.max_row]:
+            ws.cell(row, len(MAIN_HEAD)).fill = _WARN_FILL
+    for cell in ws[row]:
         cell.font = Font(bold=True)
     _head(ws, 2, (12, 30, 12, 9, 9, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 8))
     ws.freeze_panes = "C3"
 
     yoy = wb.create_sheet(SHEETS[1])
     yoy.append(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
+    row = 1
     for u in ind.everyone:
         for c in u.changes:
             ratio = c.ratio
             yoy.append([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
                         float(ratio) if ratio is not None else "—"])
-            yoy.cell(yoy.max_row, 7).number_format = "0.00"
+            row += 1
+            yoy.cell(row, 7).number_format = "0.00"
     _head(yoy, 1, (12, 30, 36, 10, 10, 12, 8))
     yoy.freeze_panes = "A2"
     yoy.auto_filter.ref = yoy.dimensions

@@ -392,6 +392,7 @@ def _field_names(spec: RegisterSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((f.id, tuple(_header_text(t) for t in (f.label, *f.aliases))) for f in spec.fields)
 
 
+@lru_cache(maxsize=1 << 14)
 def _header_text(text: str) -> str:
     return re.sub(r"[*＊]|\((必填|选填|可选)\)", "", normalize_label(text))
 

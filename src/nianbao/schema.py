@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 
 class ValueType(enum.StrEnum):
@@ -302,6 +302,7 @@ class FormatSpec:
         return out
 
 
+@lru_cache(maxsize=1 << 16)  # the same few hundred labels in every workbook of a batch
 def normalize_label(text: str) -> str:
     """Fold the spelling differences seen in real workbooks.
 
