@@ -25,6 +25,8 @@ its switch in :class:`~nianbao.settings.Settings` (``[text]`` in nianbao.toml).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -552,25 +554,52 @@ def other_agency_findings(unit: Unit, others: Iterable[str], settings: Settings
     yield from _other_agency(unit, _names_pattern(others), settings)
 
 
-def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for every name, the longest first (one scan per paragraph)."""
-    ordered = sorted({n for n in names if n.strip()}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+class NameFinder:
+    """Finds any of many names in a text, the longest at each place first, never overlapping.
+
+    One set lookup per name length and position: a regular expression of 50,000
+    alternatives would try most of them at every character.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(n for n in names if n.strip())
+        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, name) of each name found, left to right."""
+        i, end = 0, len(text)
+        names, lengths = self.names, self.lengths
+        while i < end:
+            for size in lengths:
+                if i + size <= end and text[i:i + size] in names:
+                    yield i, i + size, text[i:i + size]
+                    i += size
+                    break
+            else:
+                i += 1
 
 
-def _other_agency(unit: Unit, pattern: re.Pattern[str] | None, settings: Settings
+def _names_pattern(names: Iterable[str]) -> NameFinder | None:
+    """One finder for every name (one scan per paragraph)."""
+    finder = NameFinder(names)
+    return finder if finder else None
+
+
+def _other_agency(unit: Unit, pattern: NameFinder | None, settings: Settings
                   ) -> Iterator[Finding]:
     if pattern is None:
         return
     own = {fold_name(n) for n in (unit.agency, *unit.names) if n}
     for section_id, paragraphs in unit.narrative.items():
         for paragraph in paragraphs:
-            for hit in pattern.finditer(paragraph):
-                name = hit.group(0)
+            for start, end, name in pattern.finditer(paragraph):
                 folded = fold_name(name)
                 if any(folded in o or o in folded for o in own):
                     continue  # the unit itself, or a longer or shorter form of its name
-                before, after = paragraph[:hit.start()], paragraph[hit.end():]
+                before, after = paragraph[:start], paragraph[end:]
                 if not (_SUBJECT_AFTER.match(after) and _SUBJECT_BEFORE.search(before)):
                     continue
                 sentence = next((s for s in sentences(paragraph) if name in s), paragraph)
@@ -603,39 +632,69 @@ class SimilarPair:
     similarity: float
 
 
+SKETCH_SIZE = 16  # each section's smallest shingle hashes kept (a bottom-k sketch)
+SKETCH_BAND = 8  # of which the smallest index the section
+SKETCH_BUCKET_MAX = 100  # a hash shared by more sections than this is boilerplate
+SKETCH_MARGIN = 0.35  # pairs whose sketches estimate less than threshold - this are not 雷同
+
+
+def _gram_hash(gram: str) -> int:
+    return int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Jaccard similarity estimated from two bottom-k sketches."""
+    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
+    both = set(a) & set(b)
+    return sum(1 for v in union if v in both) / len(union) if union else 0.0
+
+
 def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarPair]:
     """Pairs of units whose same narrative section is at least ``similar_threshold`` alike.
 
-    Candidates come from an inverted index of shingles, so a batch of hundreds of
-    units costs far less than comparing every pair.
+    Each section is sketched by its :data:`SKETCH_SIZE` smallest shingle hashes and
+    indexed by the :data:`SKETCH_BAND` smallest: two sections whose shingles are at
+    least 90 % alike share their smallest hash nine times in ten, and one of eight
+    almost surely.  Pairs that share one and whose sketches look alike are compared
+    exactly, so the memory is a few integers a unit and the time grows with the
+    batch, not with its square.  A hash shared by more than half the batch (or by
+    more than :data:`SKETCH_BUCKET_MAX` sections) is boilerplate and indexes nothing.
     """
     out: list[SimilarPair] = []
+    floor = settings.similar_threshold - SKETCH_MARGIN
     for section in ("s1", "s5", "s6"):
-        sets: dict[int, set[str]] = {}
+        sketches: dict[int, tuple[int, ...]] = {}
+        index: dict[int, list[int]] = {}
         for i, unit in enumerate(units):
             text = "".join(unit.narrative.get(section, ()))
-            if len(text) >= settings.similar_min_chars:
-                sets[i] = shingles(text)
-        index: dict[str, list[int]] = {}
-        for i, grams in sets.items():
-            for gram in grams:
-                index.setdefault(gram, []).append(i)
-        shared: dict[tuple[int, int], int] = {}
-        limit = max(len(sets) // 2, 2)  # boilerplate every unit writes says nothing
+            if len(text) < settings.similar_min_chars:
+                continue
+            sketch = tuple(heapq.nsmallest(SKETCH_SIZE, {_gram_hash(g) for g in shingles(text)}))
+            sketches[i] = sketch
+            for value in sketch[:SKETCH_BAND]:
+                index.setdefault(value, []).append(i)
+        limit = min(max(len(sketches) // 2, 2), SKETCH_BUCKET_MAX)
+        pairs: set[tuple[int, int]] = set()
         for members in index.values():
-            if len(members) < 2 or len(members) > limit:
-                continue
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    pair = (members[x], members[y])
-                    shared[pair] = shared.get(pair, 0) + 1
-        for (i, j), count in shared.items():
-            # an upper bound from the rare shingles alone, then the exact figure
-            if count / min(len(sets[i]), len(sets[j])) < settings.similar_threshold / 2:
-                continue
-            value = similarity(sets[i], sets[j])
-            if value >= settings.similar_threshold:
-                out.append(SimilarPair(section, i, j, value))
+            if 2 <= len(members) <= limit:
+                for x in range(len(members)):
+                    for y in range(x + 1, len(members)):
+                        pair = (members[x], members[y])
+                        if pair not in pairs and _estimate(sketches[pair[0]],
+                                                           sketches[pair[1]]) >= floor:
+                            pairs.add(pair)
+        del index, sketches
+        grams: dict[int, set[str]] = {}  # the units of the pairs, one section at a time
+        for i, j in sorted(pairs):
+            for k in (i, j):
+                if k not in grams:
+                    grams[k] = shingles("".join(units[k].narrative.get(section, ())))
+            alike = similarity(grams[i], grams[j])
+            if alike >= settings.similar_threshold:
+                out.append(SimilarPair(section, i, j, alike))
+            if len(grams) > 4096:  # pairs come sorted by their first unit: keep the recent
+                for k in list(grams)[:2048]:
+                    del grams[k]
     return out
 
 
@@ -683,13 +742,16 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
 
     chosen = [i for i, r in enumerate(reports) if r.submission is not None and not is_blank(r)]
     groups = [tuple(n for n in g if n) for g in roster_names]
+    group_of: dict[str, tuple[str, ...]] = {}  # folded name -> its unit's names (first wins)
+    for g in groups:
+        for n in g:
+            group_of.setdefault(fold_name(n), g)
     units: list[Unit] = []
     for i in chosen:
         report = reports[i]
         sub = report.submission
         assert sub is not None
-        own = next((g for g in groups if any(fold_name(n) == fold_name(sub.agency) for n in g)),
-                   ())
+        own = group_of.get(fold_name(sub.agency), ())
         units.append(Unit(agency=sub.agency, names=own, narrative=sub.narrative,
                           file=report.file.name,
                           anchors={s: _anchor(report, s, spec) for s in ("s1", "s5", "s6")}))
