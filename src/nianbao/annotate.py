@@ -13,7 +13,10 @@ the same values.  ``check --annotate`` and ``status`` write these copies as
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,7 +29,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nianbao.atomic import atomic_write
+from nianbao import __version__
+from nianbao.atomic import atomic_write, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
@@ -168,14 +172,77 @@ def annotate_all(reports: Iterable[FileReport], out_dir: Path) -> list[Path]:
     return written
 
 
-def annotate_board(board: Board, folder: Path) -> list[Path]:
-    """Beside each unit's feedback text: its marked-up copy, or none when nothing to mark."""
+ANNOTATED_MANIFEST = ".nianbao-annotated.json"  # name -> what its copy was made from
+PARALLEL_FROM = 16  # fewer copies are made in this process
+
+
+def _made_from(report: FileReport) -> str | None:
+    """What a marked-up copy depends on: the file as it is on disk and the findings.
+
+    None (always remake) for a file that cannot be looked at, e.g. inside a .zip.
+    """
+    try:
+        st = report.file.stat()
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{__version__}|{st.st_size}|{st.st_mtime_ns}".encode())
+    digest.update(repr(report.findings).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _annotate_job(job: tuple[FileReport, Path]) -> Path | None:
+    report, path = job
+    return annotate(report, path)
+
+
+def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> list[Path]:
+    """Beside each unit's feedback text: its marked-up copy, or none when nothing to mark.
+
+    A copy made from the same file and the same findings by an earlier run is
+    kept (a record in the folder says what each copy was made from); the rest
+    are made in ``jobs`` worker processes when there are many.
+    """
+    from nianbao.pool import run_jobs
+
+    record_path = folder / ANNOTATED_MANIFEST
+    try:
+        before = json.loads(record_path.read_text(encoding="utf-8"))
+        before = before if isinstance(before, dict) else {}
+    except (OSError, ValueError):
+        before = {}
+    record: dict[str, str] = {}
     written: list[Path] = []
+    todo: list[tuple[FileReport, Path]] = []
     for status in board.units:
         path = folder / annotated_name(status.unit.code, status.unit.name)
-        out = annotate(status.report, path) if status.report is not None else None
-        if out is None:
+        report = status.report
+        if report is None or not report.findings:
             path.unlink(missing_ok=True)  # fixed since the last run: no stale copy
+            continue
+        key = _made_from(report)
+        if key is not None and before.get(path.name) == key and path.is_file():
+            record[path.name] = key
+            written.append(path)
         else:
-            written.append(out)
+            todo.append((report, path))
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    if workers == 1 or len(todo) < PARALLEL_FROM:
+        done: Iterable[tuple[tuple[FileReport, Path], Path | None]] = (
+            (job, _annotate_job(job)) for job in todo)
+    else:
+        done = run_jobs(_annotate_job, todo, workers=workers,
+                        chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
+    for (report, path), out in done:
+        if out is None:
+            path.unlink(missing_ok=True)
+            continue
+        written.append(out)
+        key = _made_from(report)
+        if key is not None:
+            record[path.name] = key
+    if record or before:
+        try:
+            write_text(record_path, json.dumps(record, ensure_ascii=False, indent=0) + "\n")
+        except OSError:
+            pass  # only a record: the copies are remade next time
     return written

@@ -29,6 +29,7 @@ from nianbao.db import engine_for, upgrade
 from nianbao.db.engine import sqlite_path
 from nianbao.db.tables import archive_register, archive_reports, archive_values
 from nianbao.model import FileReport, RegisterIds, Submission, Value
+from nianbao.packed import PackedValues
 from nianbao.previous import PreviousData
 from nianbao.register import APPLICATION_SHEET
 from nianbao.roster import fold_name
@@ -142,11 +143,15 @@ def existing_engine(config: Config) -> Engine | None:
     return engine
 
 
-def submissions(engine: Engine, year: int | None = None) -> list[Submission]:
-    """The archived unit-years (of one ``year``, or all), with every value."""
+def submissions(engine: Engine, year: int | None = None, *,
+                before: int | None = None) -> list[Submission]:
+    """The archived unit-years (of one ``year``, or all, or all ``before`` a year), with every
+    value (packed: a season's archive is held at once, :mod:`nianbao.packed`)."""
     query = select(archive_reports)
     if year is not None:
         query = query.where(archive_reports.c.year == year)
+    if before is not None:
+        query = query.where(archive_reports.c.year < before)
     with engine.connect() as conn:
         reports = list(conn.execute(query.order_by(archive_reports.c.year,
                                                    archive_reports.c.name)))
@@ -161,7 +166,8 @@ def submissions(engine: Engine, year: int | None = None) -> list[Submission]:
                     archive_register.c.report_id.in_(ids))):
                 carried[row.report_id][row.no] = row.row
     return [Submission(agency=r.name, code=r.code, year=r.year, level=r.level,
-                       values=values[r.id], source=Path(r.source) if r.source else None,
+                       values=PackedValues(values.pop(r.id)),
+                       source=Path(r.source) if r.source else None,
                        register=RegisterIds(sheet=APPLICATION_SHEET, carried_out=carried[r.id])
                        if r.register else None)
             for r in reports]
@@ -242,7 +248,7 @@ def history_for(config: Config) -> list[Submission]:
             engine = existing_engine(candidate)
             if engine is not None:
                 try:
-                    subs = submissions(engine)
+                    subs = submissions(engine, before=config.year)
                 finally:
                     engine.dispose()
         except SQLAlchemyError:

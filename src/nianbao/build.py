@@ -32,6 +32,7 @@ from nianbao.errors import NianbaoError, OutputError
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.naming import output_path
+from nianbao.packed import pack_submission
 from nianbao.pool import STALL_SECONDS
 from nianbao.previous import PreviousData, with_cross_year
 from nianbao.safetext import path_text
@@ -389,6 +390,9 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
 
     def collect_outcomes(results: Iterable[Outcome]) -> None:
         for i, outcome in enumerate(results, 1):
+            if outcome.submission is not None:  # kept to the end of the batch: packed
+                outcome = dataclasses.replace(outcome,
+                                              submission=pack_submission(outcome.submission))
             outcomes.append(outcome)
             for stage, seconds in outcome.timings:
                 summary.timings[stage] += seconds
@@ -517,6 +521,30 @@ def _update_manifest(out_dir: Path, manifest: dict[str, dict[str, object]],
     _write_manifest(out_dir, manifest)
 
 
+_SEEN: dict[tuple[str, Path], tuple[tuple[int, int, int], object]] = {}
+
+
+def _by_stat(kind: str, path: Path, load: Callable[[Path], object]) -> object:
+    """``load(path)``, read again only when the file changed (size, time or inode).
+
+    :func:`up_to_date` asks once per unit; reading a 50,000-entry manifest or
+    hashing the template each time would make a season's status quadratic.
+    """
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        return load(path)
+    seen = _SEEN.get((kind, path))
+    if seen is not None and seen[0] == stamp:
+        return seen[1]
+    value = load(path)
+    if len(_SEEN) > 64:
+        _SEEN.clear()
+    _SEEN[(kind, path)] = (stamp, value)
+    return value
+
+
 def up_to_date(report: FileReport, out_dir: Path, template: Path | None = None,
                settings: Settings = DEFAULT_SETTINGS, *, html: bool | None = None,
                drafts: bool | None = None) -> bool:
@@ -526,13 +554,15 @@ def up_to_date(report: FileReport, out_dir: Path, template: Path | None = None,
     so `nianbao status` after `nianbao build --html` still says 已生成.
     """
     template = template or default_template()
-    entry = _read_manifest(out_dir).get(_entry_key(report.file))
+    manifest = _by_stat("manifest", out_dir / MANIFEST, lambda p: _read_manifest(p.parent))
+    assert isinstance(manifest, dict)
+    entry = manifest.get(_entry_key(report.file))
     stored = entry.get("options") if entry else None
     options: dict[str, object] = dict(stored) if isinstance(stored, dict) else {}
     options["html"] = bool(options.get("html", False)) if html is None else html
     options["drafts"] = bool(options.get("drafts", False)) if drafts is None else drafts
     try:
-        options["template"] = file_hash(template)
+        options["template"] = _by_stat("hash", template, file_hash)
         build_key = _settings_key(settings, options)
         input_hash = hashlib.sha256(sources.read_bytes(report.file, settings)).hexdigest()
     except (OSError, sources.ZipProblem):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from nianbao import sources
@@ -120,6 +121,60 @@ def check_file(path: Path, settings: Settings = DEFAULT_SETTINGS,
                       form_code=result.meta.get("agency_code", ""),
                       form_version=result.meta.get("form_version", ""),
                       positions=result.positions)
+
+
+PARALLEL_FROM = 64  # fewer files are read in this process: starting workers costs more
+_WORKER: dict[str, Settings] = {}
+
+
+def _worker_setup(settings: Settings) -> None:
+    _WORKER["settings"] = settings
+
+
+def _check_job(path: Path) -> FileReport:
+    return check_file(path, _WORKER.get("settings", DEFAULT_SETTINGS))
+
+
+def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
+                jobs: int | None = None, keep: Callable[[FileReport], FileReport] | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                stall_seconds: float | None = None,
+                parallel_from: int = PARALLEL_FROM) -> list[FileReport]:
+    """:func:`check_file` for every path, in the order given.
+
+    A large batch is read in ``jobs`` worker processes (default: one per core);
+    ``keep`` turns each report into what the caller keeps (e.g.
+    :func:`nianbao.packed.pack_report`) as it arrives, so that a batch of any size
+    never holds more than one full report at a time.  A file whose worker makes
+    no progress for ``stall_seconds`` is a ``file-unreadable:stalled`` finding.
+    Ctrl+C and SIGTERM stop the workers (:mod:`nianbao.pool`).
+    """
+    from nianbao.pool import STALL_SECONDS, run_jobs
+
+    keep = keep or (lambda report: report)
+    total = len(paths)
+    workers = max(1, min(jobs or os.cpu_count() or 1, total))
+    out: list[FileReport | None] = [None] * total
+    if workers == 1 or total < parallel_from:
+        for i, path in enumerate(paths):
+            out[i] = keep(check_file(path, settings))
+            if progress:
+                progress(i + 1, total)
+        return [r for r in out if r is not None]
+    stall = STALL_SECONDS if stall_seconds is None else stall_seconds
+    place = {id(path): i for i, path in enumerate(paths)}
+    chunk = max(1, min(32, total // (workers * 8) or 1))
+    done = 0
+    for path, report in run_jobs(_check_job, list(paths), workers=workers, setup=_worker_setup,
+                                 setup_args=(settings,), chunk=chunk, stall_seconds=stall):
+        if report is None:
+            report = FileReport(file=path, submission=None, findings=(
+                finding("file-unreadable:stalled", seconds=round(stall)),))
+        out[place[id(path)]] = keep(report)
+        done += 1
+        if progress:
+            progress(done, total)
+    return [r for r in out if r is not None]
 
 
 def _is_blank_return(sub: Submission, findings: list[Finding]) -> bool:

@@ -21,11 +21,12 @@ from pathlib import Path
 from nianbao.aggregate import SummaryResult, make_summary
 from nianbao.archive import archive_reports_of, history_for, previous_for
 from nianbao.atomic import describe_os_error
-from nianbao.check import check_file, collect, sort_findings
+from nianbao.check import check_files, collect, sort_findings
 from nianbao.config import Config, CycleError
 from nianbao.errors import OutputError
 from nianbao.matching import Matching, match_reports
 from nianbao.model import FileReport, Submission
+from nianbao.packed import pack_report
 from nianbao.previous import PreviousData, cross_year_findings, load_previous
 from nianbao.roster import Roster, read_roster
 from nianbao.safetext import path_text
@@ -264,17 +265,16 @@ def with_text_batch(matching: Matching, roster: Roster, previous: PreviousData |
 
 
 def gather(config: Config, *, progress: Progress | None = None,
-           log: Callable[[str], None] | None = None) -> Gathered:
-    """Read the roster, check every file under inputs/, match, add cross-year checks."""
+           log: Callable[[str], None] | None = None, jobs: int | None = None) -> Gathered:
+    """Read the roster, check every file under inputs/ (in ``jobs`` worker processes),
+    match, add cross-year checks.  Each report is kept packed (:mod:`nianbao.packed`)."""
     say = log or (lambda _msg: None)
     roster = read_roster(config.roster)
     files = collect([config.inputs], config.settings) if config.inputs.is_dir() else []
     say(f"名单 {len(roster)} 个单位；inputs 中有 {len(files)} 个文件。")
-    reports = []
-    for i, path in enumerate(files, 1):
-        reports.append(check_file(path, config.settings))
-        if progress:
-            progress("校验", i, len(files))
+    reports = check_files(files, config.settings, jobs=jobs or config.jobs, keep=pack_report,
+                          progress=(lambda done, total: progress("校验", done, total))
+                          if progress else None)
     matching = match_reports(reports, roster, pins=config.pins, base=config.inputs)
     previous = None
     if config.previous is not None:
@@ -315,12 +315,12 @@ def output_links(gathered: Gathered) -> dict[str, str]:
     return links_for_outputs(gathered.config, gathered.roster)
 
 
-def write_status(gathered: Gathered, board: Board) -> dict[str, Path]:
+def write_status(gathered: Gathered, board: Board, *, jobs: int | None = None) -> dict[str, Path]:
     """status.xlsx/.html (with the reviewer indicators over the archived years), feedback, 催报."""
     config = gathered.config
     return write_status_outputs(board, config.outputs, base=config.root,
                                 links=output_links(gathered), history=history_for(config),
-                                settings=config.settings)
+                                settings=config.settings, jobs=jobs or config.jobs)
 
 
 def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None = None,
@@ -392,7 +392,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
     when the run cannot complete: a tool failure.
     """
     say = log or (lambda _msg, _level="信息": None)
-    gathered = gather(config, progress=progress, log=say)
+    gathered = gather(config, progress=progress, log=say, jobs=options.jobs)
     build_dict: dict[str, object] | None = None
     failed = 0
     if not options.skip_build:
@@ -417,7 +417,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
         for note in summary.notes:
             say(note, "注意")
     board = board_for(gathered, html=options.html, drafts=options.drafts)
-    write_status(gathered, board)
+    write_status(gathered, board, jobs=options.jobs)
     say(board.totals_line())
     for status in board.units:
         if not status.state.done:

@@ -88,15 +88,17 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
     ws.title = "各单位状态"
     ws.append(["单位编码", "单位名称", "层级", "状态", "报送文件", "收到时间", "错误数", "警告数",
                "识别方式", "备注"])
+    row = 1  # ws.max_row scans every cell: quadratic inside a loop
     for s in board.units:
+        row += 1
         ws.append([s.unit.code, s.unit.name, s.unit.level, s.label,
                    display(s.match.file, base) if s.match else "",
                    s.received, s.errors, s.warnings, s.match.how.zh if s.match else "",
                    "\n".join(s.notes)])
-        ws.cell(row=ws.max_row, column=4).fill = PatternFill("solid",
+        ws.cell(row=row, column=4).fill = PatternFill("solid",
                                                              fgColor=STATE_COLOURS[s.state])
         if s.received:
-            ws.cell(row=ws.max_row, column=6).number_format = "yyyy-mm-dd hh:mm"
+            ws.cell(row=row, column=6).number_format = "yyyy-mm-dd hh:mm"
     _finish(ws, (10, 24, 8, 16, 28, 16, 7, 7, 10, 36))
     ws.append([])
     ws.append([board.totals_line()])
@@ -399,7 +401,8 @@ def reminder_text(board: Board, today: dt.date | None = None,
 def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
                          links: Mapping[str, str] | None = None,
                          history: Iterable[Submission] = (),
-                         settings: Settings = DEFAULT_SETTINGS) -> dict[str, Path]:
+                         settings: Settings = DEFAULT_SETTINGS,
+                         jobs: int | None = None) -> dict[str, Path]:
     """status.xlsx, status.html, feedback/*.txt and 催报名单.txt under ``outputs``.
 
     ``links``: unit code -> its 网上报送 link, added to the feedback texts and 催报名单.
@@ -409,7 +412,8 @@ def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
     paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base, indicators),
              "html": write_status_html(board, outputs / "status.html", base, indicators)}
     write_feedback(board, outputs / FEEDBACK_FOLDER, links)
-    annotate_board(board, outputs / FEEDBACK_FOLDER)  # {编码}_{单位}_批注.xlsx beside each text
+    # {编码}_{单位}_批注.xlsx beside each text, in ``jobs`` worker processes when many
+    annotate_board(board, outputs / FEEDBACK_FOLDER, jobs=jobs)
     paths["feedback"] = outputs / FEEDBACK_FOLDER
     reminder = outputs / REMINDER_FILE
     write_text(reminder, reminder_text(board, links=links))

@@ -1,0 +1,164 @@
+"""Compact forms of what a batch keeps for every unit until its 汇总 and status are written.
+
+A checked workbook arrives from a worker process as a plain :class:`FileReport`
+of about 50 KB (every key string, every position tuple unpickled anew).  A
+season of 50,000 units cannot keep that, so the main process keeps each report
+packed (:func:`pack_report`), about 2 KB:
+
+* ``values``: a :class:`PackedValues` mapping, the numbers in the smallest array
+  type that holds them, the keys shared by every report of the same format;
+* ``narrative``: a :class:`PackedNarrative` mapping, the text compressed and
+  decompressed on each read (it is read a few times a batch, not per cell);
+* ``positions``: one shared mapping for every report whose cells sit where the
+  standard form puts them.
+
+Both mappings are read-only drop-ins for the dicts they replace: the checks,
+the 汇总 and the renderer read them the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import zlib
+from array import array
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+
+from nianbao.model import FileReport, Submission, Value
+
+_TYPECODES = (("b", 7), ("h", 15), ("i", 31), ("q", 63))  # signed width in bits
+
+
+class PackedValues(Mapping[str, Value | None]):
+    """``key -> count`` in an array; ``None`` and the few non-integers (amounts) aside."""
+
+    __slots__ = ("_index", "_keys", "_numbers", "_others")
+    _NONE = object()
+
+    def __init__(self, values: Mapping[str, Value | None]) -> None:
+        keys = tuple(values)
+        self._keys = _intern_keys(keys)
+        self._index = _INDEXES[self._keys]
+        others: dict[str, Value | None] = {}
+        numbers = []
+        for key, value in values.items():
+            if type(value) is int:
+                numbers.append(value)
+            else:  # None, a Decimal amount, a bool: kept as it is
+                others[key] = value
+                numbers.append(0)
+        low, high = min(numbers, default=0), max(numbers, default=0)
+        code = next((c for c, bits in _TYPECODES if -(1 << bits) <= low and high < (1 << bits)),
+                    None)
+        self._numbers: array[int] | tuple[int, ...] = (
+            array(code, numbers) if code else tuple(numbers))
+        self._others = others or None
+
+    def __getitem__(self, key: str) -> Value | None:
+        i = self._index[key]  # KeyError for a key this format has not
+        if self._others is not None and key in self._others:
+            return self._others[key]
+        return self._numbers[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __repr__(self) -> str:
+        return f"PackedValues({dict(self.items())!r})"
+
+    def __reduce__(self) -> tuple[object, tuple[dict[str, Value | None]]]:
+        return PackedValues, (dict(self.items()),)
+
+
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_INDEXES: dict[tuple[str, ...], dict[str, int]] = {}
+
+
+def _intern_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """One shared key tuple (and index) per distinct key order."""
+    shared = _KEYS.get(keys)
+    if shared is None:
+        shared = tuple(sys.intern(k) for k in keys)
+        _KEYS[shared] = shared
+        _INDEXES[shared] = {k: i for i, k in enumerate(shared)}
+    return shared
+
+
+class PackedNarrative(Mapping[str, tuple[str, ...]]):
+    """``section -> paragraphs``, compressed; each read decompresses (a few µs)."""
+
+    __slots__ = ("_blob", "_keys")
+
+    def __init__(self, narrative: Mapping[str, tuple[str, ...]]) -> None:
+        self._keys = tuple(sys.intern(k) for k in narrative)
+        data = json.dumps([list(narrative[k]) for k in self._keys], ensure_ascii=False)
+        self._blob = zlib.compress(data.encode("utf-8", "surrogatepass"), 6)
+
+    def _all(self) -> dict[str, tuple[str, ...]]:
+        lists = json.loads(zlib.decompress(self._blob).decode("utf-8", "surrogatepass"))
+        return {k: tuple(v) for k, v in zip(self._keys, lists, strict=True)}
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def items(self) -> ItemsView[str, tuple[str, ...]]:  # one decompression, not one per key
+        return self._all().items()
+
+    def values(self) -> ValuesView[tuple[str, ...]]:
+        return self._all().values()
+
+    def __repr__(self) -> str:
+        return f"PackedNarrative({self._all()!r})"
+
+    def __reduce__(self) -> tuple[object, tuple[dict[str, tuple[str, ...]]]]:
+        return PackedNarrative, (self._all(),)
+
+
+# shared, so never to be changed (nothing changes a report's positions once read)
+_POSITIONS: dict[tuple[tuple[str, tuple[str, str]], ...], Mapping[str, tuple[str, str]]] = {}
+_POSITIONS_MAX = 64  # distinct layouts kept shared; beyond that each report keeps its own
+
+
+def _shared_positions(positions: Mapping[str, tuple[str, str]]) -> Mapping[str, tuple[str, str]]:
+    key = tuple(positions.items())
+    shared = _POSITIONS.get(key)
+    if shared is not None:
+        return shared
+    frozen = {sys.intern(k): (sys.intern(s), sys.intern(c)) for k, (s, c) in positions.items()}
+    if len(_POSITIONS) < _POSITIONS_MAX:
+        _POSITIONS[key] = frozen
+    return frozen
+
+
+def pack_submission(sub: Submission) -> Submission:
+    """The same submission with its values and narrative packed (idempotent)."""
+    values = sub.values if isinstance(sub.values, PackedValues) else PackedValues(sub.values)
+    narrative = (sub.narrative if isinstance(sub.narrative, PackedNarrative)
+                 else PackedNarrative(sub.narrative))
+    return dataclasses.replace(sub, values=values, narrative=narrative)
+
+
+def pack_report(report: FileReport) -> FileReport:
+    """The same report, packed to be kept for a whole batch (see the module's text)."""
+    sub = report.submission
+    return dataclasses.replace(
+        report, submission=pack_submission(sub) if sub is not None else None,
+        positions=_shared_positions(report.positions))

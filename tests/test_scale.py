@@ -1,0 +1,215 @@
+"""What keeps a season of tens of thousands of units flat in memory and parallel:
+packed reports, the parallel check, the sketch-indexed 雷同 check, the kept marked-up copies.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import time
+import tracemalloc
+from decimal import Decimal
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cyclekit import YEAR, county_rows, submission, write_form, write_roster_xlsx
+
+from nianbao import textchecks
+from nianbao.check import check_file, check_files
+from nianbao.cli import main
+from nianbao.model import Submission
+from nianbao.packed import PackedNarrative, PackedValues, pack_report
+from nianbao.settings import Settings
+from nianbao.textchecks import Unit, shingles, similar_sections, similarity
+
+
+@pytest.mark.parametrize("values", [
+    {"a": 0, "b": 5, "c": None},
+    {"a": 300, "b": -2, "c": 70_000},
+    {"a": 2**40, "b": Decimal("1.25"), "c": 0},
+    {"a": True, "b": 2**70, "c": -1},
+    {},
+])
+def test_packed_values_read_back_exactly(values: dict[str, object]) -> None:
+    packed = PackedValues(values)  # type: ignore[arg-type]
+    assert dict(packed) == values and packed == values
+    assert [type(v) for v in packed.values()] == [type(v) for v in values.values()]
+    assert list(packed) == list(values) and len(packed) == len(values)
+    assert packed.get("zz") is None and "zz" not in packed
+    with pytest.raises(KeyError):
+        packed["zz"]
+    assert pickle.loads(pickle.dumps(packed)) == values
+
+
+def test_packed_narrative_reads_back_exactly() -> None:
+    narrative = {"s1": ("第一段。", "第二段，含“引号”和\t制表符。"), "s5": (), "s6": ("\ud800",)}
+    packed = PackedNarrative(narrative)
+    assert dict(packed) == narrative and dict(packed.items()) == narrative
+    assert packed["s1"] == narrative["s1"] and packed.get("s2", ()) == ()
+    assert pickle.loads(pickle.dumps(packed)) == narrative
+
+
+def _forms(folder: Path, count: int) -> list[Path]:
+    rows = county_rows()
+    paths = []
+    for i in range(count):
+        row = rows[i % len(rows)]
+        edits = {"t3.r4.natural": 999} if i % 3 == 0 else None  # a sum that does not add up
+        paths.append(write_form(folder / f"{i:02d}_{row.name}.xlsx", submission(row, i),
+                                edits=edits))
+    (folder / "说明.docx").write_bytes(b"not a workbook")
+    paths.append(folder / "说明.docx")
+    return paths
+
+
+def test_parallel_check_gives_what_the_sequential_check_gives(tmp_path: Path) -> None:
+    paths = _forms(tmp_path, 7)
+    alone = [check_file(p) for p in paths]
+    seen: list[tuple[int, int]] = []
+
+    pooled = check_files(paths, jobs=2, parallel_from=1, keep=pack_report,
+                         progress=lambda done, total: seen.append((done, total)))
+
+    assert [r.file for r in pooled] == paths  # the order given, not the order of completion
+    assert [r.findings for r in pooled] == [r.findings for r in alone]
+    assert [r.positions for r in pooled] == [r.positions for r in alone]
+    assert [r.submission for r in pooled] == [r.submission for r in alone]
+    assert any(r.findings for r in pooled) and any(r.valid for r in pooled)
+    assert seen[-1] == (len(paths), len(paths)) and len(seen) == len(paths)
+    packed = [r.submission for r in pooled if r.submission is not None]
+    assert all(isinstance(s.values, PackedValues) for s in packed)
+    assert len({id(r.positions) for r in pooled if r.positions}) == 1  # one shared layout
+
+
+def test_a_stuck_worker_makes_the_file_a_finding_not_a_hang(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    paths = _forms(tmp_path, 2)[:2]
+    monkeypatch.setattr("nianbao.check._check_job", _sleep_job)
+    monkeypatch.setenv("NIANBAO_START_METHOD", "fork")  # the workers see the stuck job
+
+    t0 = time.monotonic()
+    got = check_files(paths, jobs=2, parallel_from=1, stall_seconds=2)
+
+    assert time.monotonic() - t0 < 60
+    assert [r.findings[0].code for r in got] == ["file-unreadable"] * 2
+    assert all("2 秒没有任何进展" in r.findings[0].message for r in got)
+
+
+def _sleep_job(path: Path) -> object:
+    time.sleep(3600)
+    return None
+
+
+def test_packed_reports_stay_small() -> None:
+    """The record a batch keeps for a unit: a few KB, not the 50 KB of the report as read."""
+    row = county_rows()[0]
+    sub = submission(row, 1)
+    from nianbao.model import FileReport
+
+    report = FileReport(file=Path("x.xlsx"), submission=sub, findings=(),
+                        positions={k: ("表三", f"B{i}") for i, k in enumerate(sub.values)})
+    pack_report(report)  # the layout is shared from the first report on
+    blobs = [pickle.dumps(report) for _ in range(200)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        plain = [pickle.loads(b) for b in blobs]
+        middle = tracemalloc.get_traced_memory()[0]
+        packed = [pack_report(pickle.loads(b)) for b in blobs]
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    per_plain, per_packed = (middle - before) / 200, (after - middle) / 200
+    assert per_packed < 4_000 < per_plain, (per_plain, per_packed)
+    assert packed[0].submission == plain[0].submission
+
+
+def _paragraph(rng: random.Random) -> str:
+    pool = "政府信息公开工作年度报告本单位坚持以人民为中心深化政务公开推进决策执行管理服务结果公开"
+    return "".join(rng.choice(pool) for _ in range(260))
+
+
+def test_similar_sections_finds_what_comparing_every_pair_finds() -> None:
+    rng = random.Random(5)
+    texts = [_paragraph(rng) for _ in range(40)]
+    narratives = []
+    for i in range(120):
+        base = texts[i % 40] if i % 4 else texts[rng.randrange(40)]
+        if i % 5 == 0:  # a few words changed: still 雷同 or just under, both must agree
+            cut = rng.randrange(200)
+            base = base[:cut] + "加强" * (i % 7) + base[cut + 10:]
+        narratives.append({"s1": (base,), "s5": (texts[(i * 7) % 40],)})
+    units = [Unit(agency=f"单位{i}", names=(), narrative=n, file=f"{i}.xlsx", anchors={})
+             for i, n in enumerate(narratives)]
+    settings = Settings()
+
+    got = {(p.section, p.first, p.second) for p in similar_sections(units, settings)}
+
+    every = set()
+    for section in ("s1", "s5"):
+        grams = [shingles("".join(n.get(section, ()))) for n in narratives]
+        for i, j in combinations(range(len(units)), 2):
+            if similarity(grams[i], grams[j]) >= settings.similar_threshold:
+                every.add((section, i, j))
+    assert got == every and len(every) > 100
+
+
+def test_boilerplate_hashes_do_not_make_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts that share only common phrases are never compared pair by pair."""
+    rng = random.Random(9)
+    units = [Unit(agency=f"单位{i}", names=(), narrative={"s1": (_paragraph(rng),)},
+                  file="", anchors={}) for i in range(300)]
+    compared = []
+    real = textchecks.similarity
+    monkeypatch.setattr(textchecks, "similarity",
+                        lambda a, b: compared.append(1) or real(a, b))
+    assert similar_sections(units, Settings()) == []
+    assert len(compared) < 300  # not the 44,850 pairs
+
+
+def test_status_keeps_marked_up_copies_that_have_not_changed(tmp_path: Path) -> None:
+    rows = county_rows()[:2]
+    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
+                                str(roster)]).exit_code == 0
+    write_form(ws / "inputs" / "a.xlsx", submission(rows[0], 1), edits={"t3.r4.natural": 999})
+    write_form(ws / "inputs" / "b.xlsx", submission(rows[1], 2), edits={"t3.r4.natural": 998})
+    feedback = ws / "outputs" / "feedback"
+    assert runner.invoke(main, ["status", "-w", str(ws), "-q"]).exit_code == 1
+    copies = {p.name: p.stat().st_mtime_ns for p in feedback.glob("*_批注.xlsx")}
+    assert len(copies) == 2
+
+    time.sleep(0.05)
+    assert runner.invoke(main, ["status", "-w", str(ws), "-q"]).exit_code == 1
+    assert {p.name: p.stat().st_mtime_ns for p in feedback.glob("*_批注.xlsx")} == copies
+
+    write_form(ws / "inputs" / "b.xlsx", submission(rows[1], 2), edits={"t3.r4.natural": 997})
+    os.utime(ws / "inputs" / "b.xlsx", ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert runner.invoke(main, ["status", "-w", str(ws), "-q"]).exit_code == 1
+    again = {p.name: p.stat().st_mtime_ns for p in feedback.glob("*_批注.xlsx")}
+    name_a = f"{rows[0].code}_{rows[0].name}_批注.xlsx"
+    name_b = f"{rows[1].code}_{rows[1].name}_批注.xlsx"
+    assert again[name_a] == copies[name_a] and again[name_b] != copies[name_b]
+    (feedback / name_a).unlink()  # a copy somebody deleted is made again
+    assert runner.invoke(main, ["status", "-w", str(ws), "-q"]).exit_code == 1
+    assert (feedback / name_a).is_file()
+
+
+def test_submission_with_packed_parts_renders_like_the_plain_one(tmp_path: Path) -> None:
+    from word_helpers import docx_text
+
+    from nianbao.build import render_report
+    from nianbao.packed import pack_submission
+
+    sub: Submission = submission(county_rows()[0], 3)
+    render_report(sub, tmp_path / "plain.docx")
+    render_report(pack_submission(sub), tmp_path / "packed.docx")
+    plain = docx_text((tmp_path / "plain.docx").read_bytes())
+    assert plain == docx_text((tmp_path / "packed.docx").read_bytes())
+    assert sub.narrative["s1"][0][:20] in plain
