@@ -13,7 +13,9 @@
 
 Workbooks are made fast: a few filled workbooks are written by openpyxl with
 placeholder names, and each unit's file is one of them with its name and code
-swapped into the XML (the same trick `nianbao init` uses for blank forms).
+swapped into the XML (the same trick `nianbao init` uses for blank forms), and a
+paragraph of its own in sections 一, 五 and 六, so that units are not 雷同 with each other.
+One unit in ten has an error (a negative count), as a real season has.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ from nianbao.synth import UNITS, random_submission  # noqa: E402
 CHARS = "青白临东安长永清平和新兴宁远河山阳城南北"
 TOWNS = ("城关", "河口", "石桥", "柳林", "新集", "马庄", "白沙", "东岗", "西湖", "南塘", "北店",
          "高桥", "张湾", "李集", "王营", "黄土", "青石", "清河", "双塔", "五里", "龙门", "凤凰")
-NAME, CODE = "NBBENCHNAMEQ", "NBBENCHCODEQ"
+NAME, CODE, TEXT = "NBBENCHNAMEQ", "NBBENCHCODEQ", "NBBENCHTEXTQ"
+WORDS = ("依申请公开", "政务新媒体", "办理", "答复", "制度建设", "政策解读", "公开目录", "主动公开",
+         "信息发布", "工作人员", "培训", "考核", "监督", "平台", "栏目", "更新", "年度", "本单位", "群众",
+         "企业", "审批", "许可", "处罚", "强制", "收费", "复议", "诉讼", "纠错", "建议", "提案")
 
 
 def units(n: int) -> list[tuple[str, str, str]]:
@@ -72,17 +77,30 @@ def _bases(count: int) -> list[list[tuple[zipfile.ZipInfo, bytes]]]:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(count):
             sub = random_submission(rng, index=i, year=2025)
+            narrative = {k: (f"{TEXT}{k}。", *v) if k in ("s1", "s5", "s6") else v
+                         for k, v in sub.narrative.items()}
+            values = dict(sub.values)
+            if i % 10 == 9:  # one unit in ten returns a negative count: an error to mark up
+                values[next(k for k in sorted(values) if k.startswith("t3.r1."))] = -1
             sub = sub.__class__(**{**{f: getattr(sub, f) for f in sub.__slots__},
-                                   "agency": NAME, "code": CODE})
+                                   "agency": NAME, "code": CODE, "narrative": narrative,
+                                   "values": values})
             path = write_intake(Path(tmp) / f"{i}.xlsx", intake_from(sub))
             with zipfile.ZipFile(path) as zf:
                 out.append([(info, zf.read(info)) for info in zf.infolist()])
     return out
 
 
-def stamped(base: list[tuple[zipfile.ZipInfo, bytes]], code: str, name: str) -> bytes:
+def own_text(rng: random.Random) -> str:
+    """A paragraph of this unit's own (so that units are not 雷同 with each other)."""
+    return "".join(rng.choice(WORDS) for _ in range(60))
+
+
+def stamped(base: list[tuple[zipfile.ZipInfo, bytes]], code: str, name: str,
+            rng: random.Random) -> bytes:
     buf = io.BytesIO()
     swaps = ((NAME.encode(), escape(name).encode()), (CODE.encode(), code.encode()))
+    swaps += tuple((f"{TEXT}{s}".encode(), own_text(rng).encode()) for s in ("s1", "s5", "s6"))
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
         for info, content in base:
             for token, value in swaps:
@@ -93,7 +111,7 @@ def stamped(base: list[tuple[zipfile.ZipInfo, bytes]], code: str, name: str) -> 
 
 def workspace(n: int) -> Path:
     """A workspace of ``n`` units with one filled workbook each (cached)."""
-    root = Path(tempfile.gettempdir()) / f"nianbao-cycle-{n}"
+    root = Path(tempfile.gettempdir()) / f"nianbao-cycle2-{n}"
     done = root / ".complete"
     if done.exists():
         return root / "ws"
@@ -109,11 +127,12 @@ def workspace(n: int) -> Path:
     for form in (ws / "forms").iterdir():
         form.unlink()
     bases = _bases(20)
+    rng = random.Random(11)
     for i, (code, name, _level) in enumerate(rows):
         folder = ws / "inputs" / f"{i // 500:03d}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{code}_{name}_2025年报.xlsx").write_bytes(stamped(bases[i % len(bases)], code,
-                                                                     name))
+        (folder / f"{code}_{name}_2025年报.xlsx").write_bytes(
+            stamped(bases[i % len(bases)], code, name, rng))
     done.write_text("ok")
     print(f"made a workspace of {n} units in {time.perf_counter() - t0:.0f} s", flush=True)
     return ws
