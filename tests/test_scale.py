@@ -4,6 +4,7 @@ packed reports, the parallel check, the sketch-indexed 雷同 check, the kept ma
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import random
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from cyclekit import YEAR, county_rows, submission, write_form, write_roster_xlsx
 
-from nianbao import textchecks
+from nianbao import indicators, textchecks
 from nianbao.check import check_file, check_files
 from nianbao.cli import main
 from nianbao.model import Submission
@@ -213,3 +214,55 @@ def test_submission_with_packed_parts_renders_like_the_plain_one(tmp_path: Path)
     plain = docx_text((tmp_path / "plain.docx").read_bytes())
     assert plain == docx_text((tmp_path / "packed.docx").read_bytes())
     assert sub.narrative["s1"][0][:20] in plain
+
+
+def _naive_peer_zero(unit, peers, settings):  # type: ignore[no-untyped-def]
+    """The check as first written: every unit scans every other (quadratic), the reference."""
+    import statistics
+
+    same = [p for p in peers if p is not unit and p.level == unit.level]
+    if len(same) < indicators.PEERS_MIN:
+        same = [p for p in peers if p is not unit]
+    out = []
+    for i, change in enumerate(unit.changes):
+        if change.now != 0:
+            continue
+        theirs = [c for p in same if (c := p.changes[i].now) is not None]
+        if len(theirs) < indicators.PEERS_MIN:
+            continue
+        median = Decimal(statistics.median(theirs))
+        if median >= settings.trend_min_sample:
+            out.append((change.measure.key, len(theirs), str(median)))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_peer_medians_from_sorted_values_equal_the_scan_of_every_unit(seed: int) -> None:
+    from word_helpers import full_values
+
+    rng = random.Random(seed)
+    subjects = []
+    for i in range(rng.randrange(12, 40)):
+        values = full_values(seed * 100 + i)
+        for key in values:  # many zeros, some of them where the peers are high
+            if rng.random() < 0.3 and isinstance(values[key], int):
+                values[key] = 0
+        level = rng.choice(("县级部门", "乡镇", "乡镇", ""))
+        subjects.append(indicators.Subject(
+            code=f"U{i}", name=f"单位{i}", level=level,
+            submission=Submission(agency=f"单位{i}", year=2025, values=values)))
+    settings = Settings()
+
+    got = indicators.compute(subjects, [], year=2025, settings=settings)
+
+    plain = [dataclasses.replace(u, findings=()) for u in got.units]
+    found = 0
+    for unit, bare in zip(got.units, plain, strict=True):
+        mine = [(f.key, f.message) for f in unit.findings if f.code == "trend-zero-peer"]
+        ref = _naive_peer_zero(bare, plain, settings)
+        assert [k for k, _ in mine] == [k for k, _, _ in ref]
+        for (_, message), (_, count, median) in zip(mine, ref, strict=True):
+            shown = indicators._fixed(Decimal(median), 1)
+            assert f" {count} 个单位的中位数为 {shown} 件" in message, (message, count, median)
+        found += len(ref)
+    assert found > 0

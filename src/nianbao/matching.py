@@ -345,6 +345,20 @@ def _from_file_name(path: Path, index: NameIndex) -> tuple[Unit | None, float, t
     return found
 
 
+def _names_itself(path: Path, unit: Unit, index: NameIndex) -> bool:
+    """Whether the file's name reduces to the unit's own name (its code put aside).
+
+    Equal cores score 1.0, so no other unit can be the file name's match; the
+    file name agrees with the workbook and need not be compared with every roster
+    name (the costly part of matching a province's season).
+    """
+    stem = readable(path.stem)
+    if unit.code:
+        stem = re.sub(rf"(?<![0-9A-Za-z]){re.escape(unit.code)}(?![0-9A-Za-z])", " ", stem)
+    wanted = core(stem, index.places)
+    return bool(wanted) and any(core(n, index.places) == wanted for n in unit.names)
+
+
 def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
               pins: Mapping[str, str] | Pins | None = None, base: Path | None = None) -> Match:
     """Assign one checked file to a unit (see the module docstring for the order)."""
@@ -365,7 +379,6 @@ def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
     how = How.NAME
     if by_name is None and agency:
         by_name, how = index.best(agency)[0], How.FUZZY_NAME
-    from_file, file_score, close = _from_file_name(report.file, index)
     shown = clean(agency)
     if by_code is not None:
         if agency and by_name is not by_code:
@@ -382,10 +395,14 @@ def match_one(report: FileReport, roster: Roster, index: NameIndex, *,
     elif agency:
         return Match(report=report, unit=None, how=How.NONE, mtime=mtime,
                      off_roster=f"表内单位名称“{shown}”不在名单中。")
-    elif from_file is not None:
-        return Match(report=report, unit=from_file, how=How.FILE_NAME, mtime=mtime)
     else:
+        from_file, _, close = _from_file_name(report.file, index)
+        if from_file is not None:
+            return Match(report=report, unit=from_file, how=How.FILE_NAME, mtime=mtime)
         return Match(report=report, unit=None, how=How.NONE, mtime=mtime, candidates=close)
+    if _names_itself(report.file, unit, index):
+        return Match(report=report, unit=unit, how=how, mtime=mtime)
+    from_file, file_score, _ = _from_file_name(report.file, index)
     if from_file is not None and from_file is not unit and file_score >= CONFLICT:
         what = "隐藏的单位编码" if how is How.CODE else "单位全称"
         return _conflict(report, mtime, (unit, from_file),
