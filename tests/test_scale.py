@@ -266,3 +266,59 @@ def test_peer_medians_from_sorted_values_equal_the_scan_of_every_unit(seed: int)
             assert f" {count} 个单位的中位数为 {shown} 件" in message, (message, count, median)
         found += len(ref)
     assert found > 0
+
+
+def test_files_made_again_each_run_are_left_alone_when_unchanged(tmp_path: Path) -> None:
+    from nianbao.atomic import write_if_changed
+
+    path = tmp_path / "反馈.txt"
+    assert write_if_changed(path, "第一版")
+    before = path.stat().st_mtime_ns
+    time.sleep(0.02)
+    assert not write_if_changed(path, "第一版") and path.stat().st_mtime_ns == before
+    assert write_if_changed(path, "第二版") and path.read_text(encoding="utf-8") == "第二版"
+    assert [p.name for p in tmp_path.iterdir()] == ["反馈.txt"]  # no temporary file left
+
+
+def test_worker_processes_start_from_a_fork_server_not_from_the_main_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from nianbao.pool import start_method
+
+    monkeypatch.delenv("NIANBAO_START_METHOD", raising=False)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert start_method() == "forkserver"
+    monkeypatch.setenv("NIANBAO_START_METHOD", "spawn")
+    assert start_method() == "spawn"
+
+
+def test_a_file_named_for_its_own_unit_is_not_searched_for_among_all_names(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao import matching
+    from nianbao.model import FileReport
+    from nianbao.roster import Roster
+    from nianbao.roster import Unit as RosterUnit
+
+    units = [RosterUnit(code="B000001", name="青白县教育局"),
+             RosterUnit(code="B000002", name="青白县教育局直属幼儿园"),
+             RosterUnit(code="B000003", name="青白县民政局")]
+    roster = Roster(units=tuple(units))
+    index = matching.NameIndex.of(roster)
+    searched: list[str] = []
+    real = matching.NameIndex.best
+    monkeypatch.setattr(matching.NameIndex, "best",
+                        lambda self, text: searched.append(text) or real(self, text))
+
+    def match(file: str, code: str, agency: str) -> matching.Match:
+        sub = Submission(agency=agency, code=code, year=2025)
+        report = FileReport(file=Path(file), submission=sub, findings=(), form_code=code)
+        return matching.match_one(report, roster, index)
+
+    own = match("B000001_青白县教育局_2025年报.xlsx", "B000001", "青白县教育局")
+    assert own.unit is units[0] and searched == []
+    assert matching.core("B000001_青白县教育局_2025年报") == "b青白县教育"  # 年报 left no 报
+    # a borrowed form: the file name is another unit's, so it is compared and conflicts
+    borrowed = match("青白县教育局直属幼儿园2025年报.xlsx", "B000001", "青白县教育局")
+    assert borrowed.unit is None and borrowed.conflict and searched
+    assert {u.code for u in borrowed.conflict_units} == {"B000001", "B000002"}

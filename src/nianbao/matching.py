@@ -62,8 +62,8 @@ CONFLICT = 0.85  # a file name this close to another unit is reported as a confl
 _NOISE_PATTERNS = (
     r"[(（\[【]\s*\d*\s*[)）\]】]",  # (1) （2） [3]
     r"copy\s*of|副本|复件|拷贝",
-    r"(?:19|20)\d{2}\s*年?度?",  # years
-    r"政府信息公开|信息公开|工作|年度报告|年报|填报表|报表|统计表|数据|附件|最终版|终稿|定稿|修改版?"
+    r"(?:19|20)\d{2}\s*(?:年度|年(?!报))?",  # years (the 年 of 年报 is left to the next)
+    r"政府信息公开|信息公开|工作|年度报告|年报|报告|填报表|报表|统计表|数据|附件|最终版|终稿|定稿|修改版?"
     r"|新版|模板|表格|报送|上报|提交|的|年度",
 )
 _NOISE = re.compile("|".join(f"(?:{p})" for p in _NOISE_PATTERNS), re.IGNORECASE)

@@ -692,8 +692,8 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
             alike = similarity(grams[i], grams[j])
             if alike >= settings.similar_threshold:
                 out.append(SimilarPair(section, i, j, alike))
-            if len(grams) > 4096:  # pairs come sorted by their first unit: keep the recent
-                for k in list(grams)[:2048]:
+            if len(grams) > 512:  # pairs come sorted by their first unit: keep the recent
+                for k in list(grams)[:256]:
                     del grams[k]
     return out
 
