@@ -24,12 +24,14 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
-def atomic_write(path: Path) -> Iterator[Path]:
+def atomic_write(path: Path, *, sync: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``.
 
     The temporary file lives in the same folder (so the rename is atomic) and
     starts with :data:`TMP_PREFIX`, so leftovers of a killed run are easy to
-    recognise and clean.
+    recognise and clean.  ``sync=False`` skips flushing it to the disk first: for
+    files every run writes again (a power cut can then leave the old one or an
+    empty one, never half of the new one).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=tmp_prefix(), suffix=path.suffix, dir=path.parent)
@@ -37,8 +39,9 @@ def atomic_write(path: Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
@@ -46,14 +49,30 @@ def atomic_write(path: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Atomically write ``data`` to ``path``."""
-    with atomic_write(path) as tmp:
+def write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Atomically write ``data`` to ``path`` (``sync``: see :func:`atomic_write`)."""
+    with atomic_write(path, sync=sync) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+def write_text(path: Path, text: str, *, sync: bool = True) -> None:
+    write_bytes(path, text.encode("utf-8"), sync=sync)
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless ``path`` holds it already; whether it was written.
+
+    For the many small files a run makes again each time (one per unit): reading
+    is far cheaper than writing, and they need no flush (``sync=False``).
+    """
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_bytes(path, data, sync=False)
+    return True
 
 
 def tmp_prefix() -> str:

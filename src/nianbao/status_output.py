@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao.annotate import annotate_board
-from nianbao.atomic import atomic_write, write_text
+from nianbao.atomic import atomic_write, write_if_changed, write_text
 from nianbao.config import DATE_KEYS
 from nianbao.indicator_output import add_indicator_sheets, board_indicators, indicators_html
 from nianbao.indicators import Indicators
@@ -367,7 +367,8 @@ def write_feedback(board: Board, folder: Path,
     written = []
     for status in board.units:
         path = folder / feedback_name(status)
-        write_text(path, feedback_text(status, board.year, (links or {}).get(status.unit.code, "")))
+        write_if_changed(path, feedback_text(status, board.year,
+                                             (links or {}).get(status.unit.code, "")))
         written.append(path)
     return written
 
