@@ -29,10 +29,20 @@ _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def start_method() -> str:
-    """``NIANBAO_START_METHOD`` if set (and available), else the platform's default."""
+    """``NIANBAO_START_METHOD`` if set (and available), else ``forkserver`` where there is one
+    (Linux), else the platform's default (``spawn``).
+
+    Not ``fork``: workers forked from a main process that already holds a season's
+    records would each show (and, once written to, copy) all of its memory.  A
+    fork server is started while the main process is still small, and its
+    workers import what they need.
+    """
     wanted = os.environ.get("NIANBAO_START_METHOD", "")
-    if wanted in multiprocessing.get_all_start_methods():
+    available = multiprocessing.get_all_start_methods()
+    if wanted in available:
         return wanted
+    if "forkserver" in available:
+        return "forkserver"
     return multiprocessing.get_start_method(allow_none=False)
 
 
