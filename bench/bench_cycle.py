@@ -38,7 +38,7 @@ from bench_build import run_sampled  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from nianbao.intake import intake_from, write_intake  # noqa: E402
-from nianbao.synth import UNITS, random_submission  # noqa: E402
+from nianbao.synth import UNITS, narrative_for, random_submission  # noqa: E402
 
 CHARS = "青白临东安长永清平和新兴宁远河山阳城南北"
 TOWNS = ("城关", "河口", "石桥", "柳林", "新集", "马庄", "白沙", "东岗", "西湖", "南塘", "北店",
@@ -77,8 +77,10 @@ def _bases(count: int) -> list[list[tuple[zipfile.ZipInfo, bytes]]]:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(count):
             sub = random_submission(rng, index=i, year=2025)
+            # written for the placeholder name, which becomes each unit's own
+            base_text = narrative_for(NAME, 2025, dict(sub.values), rng)
             narrative = {k: (f"{TEXT}{k}。", *v) if k in ("s1", "s5", "s6") else v
-                         for k, v in sub.narrative.items()}
+                         for k, v in base_text.items()}
             values = dict(sub.values)
             if i % 10 == 9:  # one unit in ten returns a negative count: an error to mark up
                 values[next(k for k in sorted(values) if k.startswith("t3.r1."))] = -1
