@@ -302,8 +302,24 @@ class FormatSpec:
         return out
 
 
-@lru_cache(maxsize=1 << 16)  # the same few hundred labels in every workbook of a batch
 def normalize_label(text: str) -> str:
+    """Fold the spelling differences seen in real workbooks (see :func:`_normalize_label`).
+
+    Labels are short and the same in every workbook of a batch, so they are
+    remembered; long texts (a unit's narrative) are each seen once and are not.
+    """
+    return _normalize_short(text) if len(text) <= _SHORT else _normalize_label(text)
+
+
+_SHORT = 80  # the longest label of the format is about 40 characters
+
+
+@lru_cache(maxsize=1 << 14)
+def _normalize_short(text: str) -> str:
+    return _normalize_label(text)
+
+
+def _normalize_label(text: str) -> str:
     """Fold the spelling differences seen in real workbooks.
 
     Full-width/half-width forms (（）/(), digits), curly/straight quotes, all
