@@ -322,3 +322,40 @@ def test_a_file_named_for_its_own_unit_is_not_searched_for_among_all_names(
     borrowed = match("青白县教育局直属幼儿园2025年报.xlsx", "B000001", "青白县教育局")
     assert borrowed.unit is None and borrowed.conflict and searched
     assert {u.code for u in borrowed.conflict_units} == {"B000001", "B000002"}
+
+
+def test_sheets_longer_than_a_spreadsheet_allows_end_with_what_was_left_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A province's 同比变化 has a row per unit and measure: more than the 1,048,576 rows a
+    sheet can hold.  The sheet is cut and says so, instead of the run failing."""
+    from openpyxl import load_workbook
+
+    from nianbao import indicator_output, status_output
+
+    rows = county_rows()[:4]
+    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
+                                str(roster)]).exit_code == 0
+    for i, row in enumerate(rows):
+        write_form(ws / "inputs" / f"{i}.xlsx", submission(row, i),
+                   edits={"t3.r1.natural": -1, "t3.r1.legal": -2, "t3.r1.other": -3})
+    for module in (indicator_output, status_output):
+        monkeypatch.setattr(module, "SHEET_ROWS", 6)
+    monkeypatch.setattr("nianbao.sheetprint.SHEET_ROWS", 6)
+
+    result = runner.invoke(main, ["status", "-w", str(ws), "-q"])
+
+    assert result.exit_code == 1, result.output
+    wb = load_workbook(ws / "outputs" / "status.xlsx")
+    for name in ("同比变化", "问题明细"):
+        sheet = wb[name]
+        assert sheet.max_row == 6, name
+        last = str(sheet.cell(6, 1).value)
+        assert last.startswith("……其余 ") and "超出了电子表格的行数上限（6 行）" in last, last
+    detail = wb["问题明细"]
+    shown = detail.max_row - 2  # the heading and the closing line
+    total = int(str(detail.cell(6, 1).value).split("其余 ")[1].split(" 行")[0]) + shown
+    assert total > shown >= 1
+    assert len(list(wb["各单位状态"].iter_rows())) >= len(rows) + 1  # one row a unit: never cut

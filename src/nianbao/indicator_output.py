@@ -34,7 +34,7 @@ from nianbao.indicators import (
 from nianbao.model import Submission
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.sheetprint import fit_to_width
+from nianbao.sheetprint import SHEET_ROWS, fit_to_width, rows_left_out
 from nianbao.status import Board
 
 SHEETS = ("指标分析", "同比变化", "指标提示", "指标图表")
@@ -108,21 +108,26 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
 
     yoy = wb.create_sheet(SHEETS[1])
     yoy.append(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
-    row = 1
-    for u in ind.everyone:
-        for c in u.changes:
-            ratio = c.ratio
-            yoy.append([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
-                        float(ratio) if ratio is not None else "—"])
-            row += 1
-            yoy.cell(row, 7).number_format = "0.00"
+    row, total = 1, sum(len(u.changes) for u in ind.everyone)
+    for c, u in ((c, u) for u in ind.everyone for c in u.changes):
+        if row == SHEET_ROWS - 1 and total > row:  # a province's season: one row per measure
+            yoy.append(rows_left_out(total + 1, row, "各单位的状态页面（status.html）"))
+            break
+        ratio = c.ratio
+        yoy.append([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
+                    float(ratio) if ratio is not None else "—"])
+        row += 1
+        yoy.cell(row, 7).number_format = "0.00"
     _head(yoy, 1, (12, 30, 36, 10, 10, 12, 8))
     yoy.freeze_panes = "A2"
     yoy.auto_filter.ref = yoy.dimensions
 
     notes = wb.create_sheet(SHEETS[2])
     notes.append(["单位编码", "单位名称", "规则代码", "说明"])
-    for u, f in ind.findings:
+    for i, (u, f) in enumerate(ind.findings, 2):
+        if i == SHEET_ROWS and len(ind.findings) > i - 1:
+            notes.append(rows_left_out(len(ind.findings), i - 2, "各单位的状态页面（status.html）"))
+            break
         notes.append([u.code, u.name, f.code, f.message])
     if not ind.findings:
         notes.append(["", "", "", "没有需要提示的变化。"])

@@ -22,6 +22,15 @@ PAGE_FOOTER = "第 &P 页，共 &N 页"
 LINE_POINTS = 14.5  # one line of 11 pt text
 
 
+SHEET_ROWS = 1_048_576  # the last row of a sheet in Excel, WPS and LibreOffice
+
+
+def rows_left_out(total: int, shown: int, where: str) -> list[str]:
+    """The row that ends a sheet cut at :data:`SHEET_ROWS`: how many rows it could not hold."""
+    return [f"……其余 {total - shown} 行超出了电子表格的行数上限（{SHEET_ROWS} 行），未列出；"
+            f"全部内容见{where}。"]
+
+
 def text_width(text: str) -> float:
     """Width in column units: a CJK (wide or full-width) character counts two, others 0.9."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0.9 for ch in text)

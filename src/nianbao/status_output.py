@@ -20,7 +20,7 @@ from nianbao.kinds import rule_name
 from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.safetext import clean, path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.sheetprint import print_table
+from nianbao.sheetprint import SHEET_ROWS, print_table, rows_left_out
 from nianbao.status import Board, State, UnitStatus, display
 from nianbao.workspace import safe_name
 
@@ -105,12 +105,16 @@ def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
 
     detail = wb.create_sheet("问题明细")
     detail.append(["单位编码", "单位名称", "文件", "工作表", "单元格", "规则代码", "级别", "说明"])
-    for unit_status, report in _reports(board):
-        for f in report.findings:
-            detail.append([unit_status.unit.code if unit_status else "",
-                           unit_status.unit.name if unit_status else "",
-                           display(report.file, base), f.sheet or "", f.cell or "", f.code,
-                           f.severity.zh, f.message])
+    row, total = 1, sum(len(r.findings) for _, r in _reports(board))
+    for unit_status, report, f in ((s, r, f) for s, r in _reports(board) for f in r.findings):
+        if row == SHEET_ROWS - 1 and total > row:  # a province's season
+            detail.append(rows_left_out(total + 1, row, "各单位的修改意见（feedback 文件夹）"))
+            break
+        row += 1
+        detail.append([unit_status.unit.code if unit_status else "",
+                       unit_status.unit.name if unit_status else "",
+                       display(report.file, base), f.sheet or "", f.cell or "", f.code,
+                       f.severity.zh, f.message])
     _finish(detail, (10, 22, 26, 14, 7, 18, 6, 60))
 
     files = wb.create_sheet("未识别文件")
