@@ -109,7 +109,7 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
     yoy = wb.create_sheet(SHEETS[1])
     yoy.append(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
     row, total = 1, sum(len(u.changes) for u in ind.everyone)
-    for c, u in ((c, u) for u in ind.everyone for c in u.changes):
+    for c, u in ((change, unit) for unit in ind.everyone for change in unit.changes):
         if row == SHEET_ROWS - 1 and total > row:  # a province's season: one row per measure
             yoy.append(rows_left_out(total + 1, row, "各单位的状态页面（status.html）"))
             break
