@@ -10,6 +10,7 @@ import pickle
 import random
 import time
 import tracemalloc
+import zipfile
 from decimal import Decimal
 from itertools import combinations
 from pathlib import Path
@@ -359,3 +360,30 @@ def test_sheets_longer_than_a_spreadsheet_allows_end_with_what_was_left_out(
     total = int(str(detail.cell(6, 1).value).split("其余 ")[1].split(" 行")[0]) + shown
     assert total > shown >= 1
     assert len(list(wb["各单位状态"].iter_rows())) >= len(rows) + 1  # one row a unit: never cut
+
+
+def test_a_provinces_summary_lists_every_member_within_the_render_limits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits that stop a runaway template grow with the data: a 汇总 of many units
+    (its 附表 names each) renders, a template that makes text up does not."""
+    from word_helpers import docx_text
+
+    from nianbao import engine
+    from nianbao.build import render_report
+
+    monkeypatch.setattr(engine, "MAX_RENDER_CHARS", 200_000)
+    sub = dataclasses.replace(submission(county_rows()[0], 4), agency="某某省汇总",
+                              code="__summary__",
+                              members=tuple(f"某某县第{i}单位" for i in range(3000)),
+                              excluded=tuple((f"某某县未报{i}单位", "未报送") for i in range(500)))
+
+    render_report(sub, tmp_path / "汇总.docx")
+
+    text = docx_text((tmp_path / "汇总.docx").read_bytes())
+    assert "某某县第2999单位" in text and "某某县未报499单位" in text
+    with zipfile.ZipFile(tmp_path / "汇总.docx") as zf:  # more than the base limit alone allows
+        assert len(zf.read("word/document.xml").decode("utf-8")) > engine.MAX_RENDER_CHARS
+    with pytest.raises(engine.RenderLimit):
+        engine.render_bounded(engine.make_environment().from_string(
+            "{% for i in range(100000) %}<w:t>{{ 'x' * 1000 }}</w:t>{% endfor %}"),
+            {"members": sub.members})
