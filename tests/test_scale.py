@@ -173,13 +173,19 @@ def test_boilerplate_hashes_do_not_make_pairs(monkeypatch: pytest.MonkeyPatch) -
     assert len(compared) < 300  # not the 44,850 pairs
 
 
-def test_status_keeps_marked_up_copies_that_have_not_changed(tmp_path: Path) -> None:
-    rows = county_rows()[:2]
+def _season(tmp_path: Path, count: int) -> tuple[Path, list, CliRunner]:
+    """A workspace of the first ``count`` county units, initialised; its roster rows."""
+    rows = county_rows()[:count]
     roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
     ws = tmp_path / "ws"
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
                                 str(roster)]).exit_code == 0
+    return ws, rows, runner
+
+
+def test_status_keeps_marked_up_copies_that_have_not_changed(tmp_path: Path) -> None:
+    ws, rows, runner = _season(tmp_path, 2)
     write_form(ws / "inputs" / "a.xlsx", submission(rows[0], 1), edits={"t3.r4.natural": 999})
     write_form(ws / "inputs" / "b.xlsx", submission(rows[1], 2), edits={"t3.r4.natural": 998})
     feedback = ws / "outputs" / "feedback"
@@ -333,12 +339,7 @@ def test_sheets_longer_than_a_spreadsheet_allows_end_with_what_was_left_out(
 
     from nianbao import indicator_output, status_output
 
-    rows = county_rows()[:4]
-    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
-    ws = tmp_path / "ws"
-    runner = CliRunner()
-    assert runner.invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
-                                str(roster)]).exit_code == 0
+    ws, rows, runner = _season(tmp_path, 4)
     for i, row in enumerate(rows):
         write_form(ws / "inputs" / f"{i}.xlsx", submission(row, i),
                    edits={"t3.r1.natural": -1, "t3.r1.legal": -2, "t3.r1.other": -3})

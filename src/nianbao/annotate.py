@@ -190,8 +190,8 @@ def _made_from(report: FileReport) -> str | None:
     return digest.hexdigest()
 
 
-def _annotate_job(job: tuple[FileReport, Path]) -> Path | None:
-    report, path = job
+def _annotate_job(job: tuple[FileReport, Path, str | None]) -> Path | None:
+    report, path, _ = job
     return annotate(report, path)
 
 
@@ -212,7 +212,7 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
         before = {}
     record: dict[str, str] = {}
     written: list[Path] = []
-    todo: list[tuple[FileReport, Path]] = []
+    todo: list[tuple[FileReport, Path, str | None]] = []  # with what the copy is made from
     for status in board.units:
         path = folder / annotated_name(status.unit.code, status.unit.name)
         report = status.report
@@ -224,20 +224,19 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
             record[path.name] = key
             written.append(path)
         else:
-            todo.append((report, path))
+            todo.append((report, path, key))
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if workers == 1 or len(todo) < PARALLEL_FROM:
-        done: Iterable[tuple[tuple[FileReport, Path], Path | None]] = (
+        done: Iterable[tuple[tuple[FileReport, Path, str | None], Path | None]] = (
             (job, _annotate_job(job)) for job in todo)
     else:
         done = run_jobs(_annotate_job, todo, workers=workers,
                         chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
-    for (report, path), out in done:
+    for (_, path, key), out in done:
         if out is None:
             path.unlink(missing_ok=True)
             continue
         written.append(out)
-        key = _made_from(report)
         if key is not None:
             record[path.name] = key
     if record or before:
