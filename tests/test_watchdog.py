@@ -54,3 +54,66 @@ def test_blocked_unwinding_is_ended_by_the_watchdog(tmp_path, signal: str, code:
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {child} still running")
+
+
+IDLE_POOL = textwrap.dedent("""
+    import multiprocessing, sys, time
+    from nianbao import pool
+
+    def double(x):
+        return 2 * x
+
+    if __name__ == "__main__":
+        ctx = multiprocessing.get_context("{method}")
+        p = ctx.Pool(2)
+        assert p.map(double, [1, 2, 3]) == [2, 4, 6]
+        time.sleep(0.5)  # both workers idle: one waits for a job holding the queue's lock
+        started = time.monotonic()
+        pool._kill(p)
+        print(round(time.monotonic() - started, 2), flush=True)
+""")
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_stopping_a_pool_with_idle_workers_does_not_hang(tmp_path, method: str) -> None:  # type: ignore[no-untyped-def]
+    """Killing the workers first (the old way) left the queue lock held by a dead worker, and
+    the pool's termination waited for it forever: a run that hangs after Ctrl+C."""
+    script = tmp_path / "idle.py"
+    script.write_text(IDLE_POOL.replace("{method}", method), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip()) < 5.0  # within TERMINATE_SECONDS and a kill
+    assert "Traceback" not in done.stderr
+
+
+FINALIZER = textwrap.dedent("""
+    import gc, signal, sys
+    from nianbao import exitcodes
+
+    exitcodes.CLEANUP_GRACE_SECONDS = 30.0
+
+    class Holder:
+        def __del__(self):  # a signal that arrives while a finalizer runs
+            signal.raise_signal(signal.SIGTERM)
+            sum(range(10))  # the handler raises here, inside __del__: Python drops it
+
+    with exitcodes.interruptible():
+        try:
+            Holder()
+            gc.collect()
+            for _ in range(10_000_000):
+                pass
+            print("lost", flush=True)
+        except exitcodes.Interrupted as stop:
+            print("stopped", stop.signum, flush=True)
+""")
+
+
+def test_a_signal_raised_inside_a_finalizer_is_not_lost(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "finalizer.py"
+    script.write_text(FINALIZER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "stopped 15", (done.stdout, done.stderr)
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr

@@ -11,7 +11,9 @@ import contextlib
 import enum
 import os
 import signal
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 
 class Exit(enum.IntEnum):
@@ -102,10 +104,26 @@ def interruptible() -> Iterator[None]:
         _arm_watchdog(Interrupted(signum))
         raise Interrupted(signum)
 
+    original_hook = sys.unraisablehook
+
+    def signal_again(unraisable: Any) -> None:
+        # The handler runs wherever Python happens to be, a finalizer (``__del__``)
+        # included, where an exception is printed as "Exception ignored" and dropped:
+        # the signal would be lost.  It is sent again in a moment (from a thread: the
+        # handler then runs in the main thread's ordinary code, not in this hook).
+        if isinstance(unraisable.exc_value, Interrupted):
+            again = threading.Timer(0.01, os.kill, (os.getpid(), unraisable.exc_value.signum))
+            again.daemon = True
+            again.start()
+            return
+        original_hook(unraisable)
+
     saved = {s: signal.signal(s, raise_interrupted) for s in _SIGNALS}
+    sys.unraisablehook = signal_again
     try:
         yield
     finally:
+        sys.unraisablehook = original_hook
         for s, handler in saved.items():
             signal.signal(s, handler)
 

@@ -7,8 +7,8 @@
   process reacts) and die quietly on SIGTERM.  Both signals are blocked while
   the workers start, so a signal in that instant is delivered to the main
   process afterwards rather than printing a worker's traceback.
-* When the main process stops (an exception, Ctrl+C, SIGTERM) the workers are
-  killed at once; and when no result arrives for ``stall_seconds`` the pool is
+* When the main process stops (an exception, Ctrl+C, SIGTERM) the pool is
+  terminated at once (its workers killed if that does not end within seconds); and when no result arrives for ``stall_seconds`` the pool is
   killed and the jobs not done are returned as stalled, so a run never hangs.
 """
 
@@ -46,6 +46,29 @@ def start_method() -> str:
     return multiprocessing.get_start_method(allow_none=False)
 
 
+def _start_quiet_forkserver() -> None:
+    """Start the fork server (once) with its standard error on the null device.
+
+    A worker the server forks while the main process is being stopped (Ctrl+C,
+    a termination signal) finds the main's semaphores gone and would print
+    Python's traceback on the user's terminal.  The workers report through
+    their results, never on standard error, so nothing is lost.
+    """
+    from multiprocessing import forkserver
+
+    saved = os.dup(2)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+            forkserver.ensure_running()  # a no-op when it already runs
+        finally:
+            os.dup2(saved, 2)
+            os.close(null)
+    finally:
+        os.close(saved)
+
+
 @contextlib.contextmanager
 def _signals_blocked() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
@@ -67,12 +90,29 @@ def _worker_start(setup: Callable[..., None] | None, args: tuple[Any, ...]) -> N
         setup(*args)
 
 
+TERMINATE_SECONDS = 3.0
+
+
 def _kill(pool: Any) -> None:
-    """Kill the pool's workers now (SIGKILL), then let the pool tidy up."""
-    for child in multiprocessing.active_children():
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            child.kill()
-    pool.terminate()
+    """Stop the pool now; its workers are killed (SIGKILL) if it does not stop in time.
+
+    Killing the workers first can hang the pool for good: an idle worker waits
+    for its next job holding the job queue's lock, and a lock whose holder was
+    killed is never released, so the pool's own termination would wait for it
+    forever.  The pool is asked first (it ends its idle workers, then sends
+    SIGTERM to the busy ones); only if that takes longer than
+    :data:`TERMINATE_SECONDS` are the workers killed and the pool left behind.
+    """
+    import threading
+
+    stopper = threading.Thread(target=pool.terminate, name="nianbao-pool-stop", daemon=True)
+    stopper.start()
+    stopper.join(TERMINATE_SECONDS)
+    if stopper.is_alive():
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                child.kill()
+        stopper.join(1.0)
 
 
 def run_jobs(work: Callable[[J], R], jobs: Sequence[J], *, workers: int,
@@ -84,7 +124,10 @@ def run_jobs(work: Callable[[J], R], jobs: Sequence[J], *, workers: int,
     A job whose result never came (the workers stalled and were killed) is
     yielded as ``(job, None)``, after the others.
     """
-    ctx = multiprocessing.get_context(method or start_method())
+    method = method or start_method()
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        _start_quiet_forkserver()
     with _signals_blocked():
         pool = ctx.Pool(workers, initializer=_worker_start, initargs=(setup, setup_args))
     pending = dict(enumerate(jobs))

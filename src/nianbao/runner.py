@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -128,6 +129,39 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
     created with O_EXCL, so two runs starting together cannot both get it.
     """
     me = LockInfo.mine()
+    # A signal between creating the file and entering ``try`` would leave it behind:
+    # signals wait until the lock is held and its release is certain.
+    masked = _block_signals()
+    try:
+        taken_over = _acquire(path, me)
+    except BaseException:
+        _restore_signals(masked)
+        raise
+    try:
+        _restore_signals(masked)  # a pending Ctrl+C or SIGTERM is raised here, inside ``try``
+        yield taken_over
+    finally:
+        current = read_lock(path)
+        if current is not None and current.pid == me.pid and current.started == me.started:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _block_signals() -> set[signal.Signals] | None:
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
+def _restore_signals(masked: set[signal.Signals] | None) -> None:
+    if masked is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+
+
+def _acquire(path: Path, me: LockInfo) -> LockInfo | None:
     taken_over: LockInfo | None = None
     for _ in range(3):
         try:
@@ -144,18 +178,16 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
         except OSError as exc:
             raise OutputError(f"无法使用输出目录 {path_text(path.parent)}：{describe_os_error(exc)}。") \
                 from exc
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dataclasses.asdict(me), fh, ensure_ascii=False)
-        break
-    else:
-        raise LockHeld(path, read_lock(path))
-    try:
-        yield taken_over
-    finally:
-        current = read_lock(path)
-        if current is not None and current.pid == me.pid and current.started == me.started:
-            with contextlib.suppress(FileNotFoundError):
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(dataclasses.asdict(me), fh, ensure_ascii=False)
+        except OSError as exc:  # a full disk: no empty lock file left behind
+            with contextlib.suppress(OSError):
                 path.unlink()
+            raise OutputError(f"无法使用输出目录 {path_text(path.parent)}：{describe_os_error(exc)}。") \
+                from exc
+        return taken_over
+    raise LockHeld(path, read_lock(path))
 
 
 LOCK_NAME = ".nianbao.lock"
