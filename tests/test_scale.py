@@ -388,3 +388,95 @@ def test_a_provinces_summary_lists_every_member_within_the_render_limits(
         engine.render_bounded(engine.make_environment().from_string(
             "{% for i in range(100000) %}<w:t>{{ 'x' * 1000 }}</w:t>{% endfor %}"),
             {"members": sub.members})
+
+
+def test_the_summary_workbook_keeps_the_forms_features_when_streamed(tmp_path: Path) -> None:
+    """The 汇总 workbook is written through a write-only workbook (its member and indicator
+    sheets are a row per unit); its form sheets are copied in with all the form has."""
+    from openpyxl import load_workbook
+
+    from nianbao.aggregate import MEMBERS_SHEET, MemberRow, aggregate, write_summary_workbook
+    from nianbao.intake import IntakeData, build_workbook
+    from nianbao.layout import CHECK_SHEET, workbook_layout
+    from nianbao.roster import Unit as RosterUnit
+    from nianbao.schema import DEFAULT_FORMAT
+
+    rows = county_rows()[:3]
+    subs = [submission(r, i) for i, r in enumerate(rows)]
+    total = aggregate(subs, agency="青山县人民政府", year=YEAR)
+    members = [MemberRow(unit=RosterUnit(code=r.code, name=r.name, level=r.level),
+                         submission=s, file=f"{i}.xlsx")
+               for i, (r, s) in enumerate(zip(rows, subs, strict=True))]
+    path = write_summary_workbook(tmp_path / "汇总.xlsx", total, members)
+
+    made = load_workbook(path)
+    form = build_workbook(IntakeData(agency=total.agency, code=total.code, year=total.year,
+                                     level=total.level, values=dict(total.values),
+                                     narrative=dict(total.narrative)))
+    form.save(tmp_path / "form.xlsx")  # the form as a spreadsheet program sees it
+    form = load_workbook(tmp_path / "form.xlsx")
+    code_cell = workbook_layout().info_cell("code")
+    assert made.sheetnames[0] == MEMBERS_SHEET
+    copied = [n for n in form.sheetnames
+              if n not in (DEFAULT_FORMAT.sheet_name("guide"), CHECK_SHEET)]
+    assert made.sheetnames[-len(copied):] == copied
+    for name in copied:
+        a, b = form[name], made[name]
+        assert {str(r) for r in a.merged_cells.ranges} == {str(r) for r in b.merged_cells.ranges}
+        assert ([str(v.sqref) for v in a.data_validations.dataValidation]
+                == [str(v.sqref) for v in b.data_validations.dataValidation]), name
+        assert ({str(c.sqref) for c in a.conditional_formatting}
+                == {str(c.sqref) for c in b.conditional_formatting}), name
+        assert a.protection.sheet == b.protection.sheet and a.sheet_state == b.sheet_state
+        assert a.freeze_panes == b.freeze_panes
+        widths = {k: d.width for k, d in a.column_dimensions.items() if d.width}
+        assert widths == {k: b.column_dimensions[k].width for k in widths}, name
+        comments = {c.coordinate for row in a.iter_rows() for c in row if c.comment}
+        assert comments == {c.coordinate for row in b.iter_rows() for c in row if c.comment}
+        for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=False):
+            for x, y in zip(row_a, row_b, strict=False):
+                if x.coordinate == "A1" or (isinstance(x.value, str)
+                                             and x.value.startswith("填报单位：")):
+                    continue  # the banner says 汇总; the rest is the form as built
+                if x.coordinate == code_cell and name == DEFAULT_FORMAT.sheet_name("info"):
+                    continue  # a 汇总 shows no 编码
+                assert x.value == y.value, (name, x.coordinate)
+                for attr in ("font", "fill", "border", "alignment", "number_format",
+                             "protection"):  # style proxies compare by identity: repr
+                    assert repr(getattr(x, attr)) == repr(getattr(y, attr)), \
+                        (name, x.coordinate, attr)
+    assert set(form.defined_names) <= set(made.defined_names)
+    assert made.security is not None and made.security.lockStructure
+
+
+ABANDONED = """
+import sys
+from nianbao.streambook import write_only_workbook
+
+try:
+    with write_only_workbook() as wb:
+        for name in ("a", "b"):
+            ws = wb.create_sheet(name)
+            for i in range(1000):
+                ws.append([i, "x" * 20])
+        raise OSError(28, "No space left on device")
+except OSError:
+    print("stopped", flush=True)
+"""
+
+
+def test_a_write_only_workbook_given_up_half_way_leaves_nothing(tmp_path: Path) -> None:
+    """A full disk or a signal while status.xlsx streams: no temporary files left and no
+    internal errors printed when the half-written sheets are collected."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "abandon.py"
+    script.write_text(ABANDONED, encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "TMPDIR": str(temp)})
+    assert done.stdout.strip() == "stopped", done.stderr
+    assert done.stderr == ""
+    assert not list(temp.glob("openpyxl*"))

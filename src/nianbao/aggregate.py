@@ -14,12 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from nianbao.atomic import atomic_write
 from nianbao.config import ALL_SCOPE, CycleError
-from nianbao.indicator_output import SHEETS, add_indicator_sheets
+from nianbao.indicator_output import add_indicator_sheets
 from nianbao.indicators import Indicators, Subject, compute, sentences
 from nianbao.intake import IntakeData, build_workbook
 from nianbao.layout import BANNER_ROW, CHECK_SHEET, workbook_layout
@@ -30,8 +30,9 @@ from nianbao.rules import Where, validate
 from nianbao.safetext import path_text
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec, ValueType
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.sheetprint import box, print_table
+from nianbao.sheetprint import TableSheet
 from nianbao.status import Board, display
+from nianbao.streambook import copy_sheets, write_only_workbook
 from nianbao.workspace import safe_name
 
 MEMBERS_SHEET = "汇总单位"
@@ -146,28 +147,31 @@ class MemberRow:
 def write_summary_workbook(path: Path, sub: Submission, rows: Sequence[MemberRow], *,
                            fee_decimals: int = 4, spec: FormatSpec = DEFAULT_FORMAT,
                            indicators: Indicators | None = None) -> Path:
-    """The 汇总 as an intake workbook plus the 汇总单位 sheet (and the indicators with
-    their charts, :mod:`nianbao.indicator_output`); written atomically."""
-    wb = build_workbook(IntakeData(agency=sub.agency, code=sub.code, year=sub.year,
-                                   level=sub.level, values=dict(sub.values),
-                                   narrative=dict(sub.narrative)),
-                        spec=spec, fee_decimals=fee_decimals)
-    ws = wb.create_sheet(MEMBERS_SHEET)
-    _members_sheet(ws, sub, rows)
-    _as_summary(wb, sub, rows, spec)
-    _print_members(ws, sub, rows)
-    if indicators is not None:
-        add_indicator_sheets(wb, indicators)
-        for i, name in enumerate(SHEETS, 1):  # right after 汇总单位
-            wb.move_sheet(name, offset=i - wb.sheetnames.index(name))
-    with atomic_write(path) as tmp:
-        wb.save(tmp)
+    """The 汇总 as an intake workbook, after the 汇总单位 sheet and the indicators with
+    their charts (:mod:`nianbao.indicator_output`); written atomically.
+
+    The members and indicator sheets (a row per unit: a province's are long) stream
+    through a write-only workbook; the small form sheets are built in memory and
+    copied after them (:mod:`nianbao.streambook`).
+    """
+    form = build_workbook(IntakeData(agency=sub.agency, code=sub.code, year=sub.year,
+                                     level=sub.level, values=dict(sub.values),
+                                     narrative=dict(sub.narrative)),
+                          spec=spec, fee_decimals=fee_decimals)
+    _as_summary(form, sub, rows, spec)
+    with write_only_workbook() as wb:
+        _members_sheet(wb.create_sheet(MEMBERS_SHEET), sub, rows)
+        if indicators is not None:
+            add_indicator_sheets(wb, indicators)
+        copy_sheets(form, wb)
+        with atomic_write(path) as tmp:
+            wb.save(tmp)
     return path
 
 
 def _as_summary(wb: Workbook, sub: Submission, rows: Sequence[MemberRow],
                 spec: FormatSpec) -> None:
-    """An agency's form turned into a 汇总's: no 填报说明, no 编码 in sight, 汇总单位 first.
+    """An agency's form turned into a 汇总's: no 填报说明, no 编码 in sight.
 
     The hidden metadata keeps the 汇总 code, so the workbook reads back as a 汇总
     (e.g. as next year's ``--previous``).
@@ -183,53 +187,39 @@ def _as_summary(wb: Workbook, sub: Submission, rows: Sequence[MemberRow],
             cell.value = banner
     info = wb[spec.sheet_name("info")]
     info[workbook_layout(spec).info_cell("code")].value = None
-    wb.move_sheet(MEMBERS_SHEET, offset=-wb.sheetnames.index(MEMBERS_SHEET))
-    wb.active = 0
+    for sheet in wb.worksheets:  # the 汇总单位 sheet comes first and is the one open
+        sheet.sheet_view.tabSelected = False
 
 
-def _members_sheet(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
-    bold = Font(name="宋体", size=10, bold=True)
-    head = ["序号", "单位编码", "单位名称", "层级", "报送文件", *(h for h, _ in KEY_FIGURES)]
-    ws.append([f"{sub.agency} {sub.year or ''}年度 纳入汇总的单位及主要数据"])
-    ws.append(head)
+_BOLD = Font(name="宋体", size=10, bold=True)
+_MEMBER_WIDTHS = (6, 10, 28, 10, 26, *(10,) * (len(KEY_FIGURES) - 1), 12)
+
+
+def _members_sheet(ws: WriteOnlyWorksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
+    """纳入汇总的单位 with their key figures and the 合计, then those left out and why;
+    printed on A4 landscape, one page wide, boxed, its head repeated on every page."""
+    table = TableSheet(ws, _MEMBER_WIDTHS, freeze="A3")
+    year = f"{sub.year}年度" if sub.year else ""
+    table.line([f"{sub.agency} {sub.year or ''}年度 纳入汇总的单位及主要数据"],
+               font=Font(name="黑体", size=12))
+    table.head(["序号", "单位编码", "单位名称", "层级", "报送文件", *(h for h, _ in KEY_FIGURES)],
+               font=_BOLD)
     included = [r for r in rows if not r.reason and r.submission is not None]
     for i, row in enumerate(included, 1):
         assert row.submission is not None
-        ws.append([i, row.unit.code, row.unit.name, row.unit.level, row.file,
+        table.row([i, row.unit.code, row.unit.name, row.unit.level, row.file,
                    *(_cell(v) for v in key_figures(row.submission))])
-    ws.append(["", "", f"合计（{len(included)} 个单位）", "", "",
-               *(_cell(v) for v in key_figures(sub))])
-    for cell in ws[ws.max_row]:
-        cell.font = bold
+    table.row(["", "", f"合计（{len(included)} 个单位）", "", "",
+               *(_cell(v) for v in key_figures(sub))], font=_BOLD)
     excluded = [r for r in rows if r.reason]
     if excluded:
-        ws.append([])
-        ws.append([f"未纳入汇总的单位（{len(excluded)} 个）"])
-        ws.append(["序号", "单位编码", "单位名称", "层级", "原因"])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
+        table.line()
+        table.line([f"未纳入汇总的单位（{len(excluded)} 个）"])
+        table.head(["序号", "单位编码", "单位名称", "层级", "原因"], columns=5, font=_BOLD)
         for i, row in enumerate(excluded, 1):
-            ws.append([i, row.unit.code, row.unit.name, row.unit.level, row.reason])
-    for cell in ws[2]:
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws["A1"].font = Font(name="黑体", size=12)
-    for letter, width in zip("ABCDEFGHIJKL", (6, 10, 28, 10, 26, 10, 10, 10, 10, 10, 10, 12),
-                             strict=False):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A3"
-
-
-def _print_members(ws: Worksheet, sub: Submission, rows: Sequence[MemberRow]) -> None:
-    """The unit sheet prints on A4 landscape, one page wide, with borders; its head repeats."""
-    included = sum(1 for r in rows if not r.reason and r.submission is not None)
-    total_row = 3 + included  # title, head, the units, 合计
-    print_table(ws, title=f"{sub.agency}{f'{sub.year}年度' if sub.year else ''}"
-                          "政府信息公开工作年度报告汇总：纳入汇总的单位",
-                header_row=2, first_row=2, last_row=total_row, columns=len(KEY_FIGURES) + 5)
-    if ws.max_row > total_row + 2:  # the units left out: a table of its own, 5 columns
-        box(ws, total_row + 3, ws.max_row, 5)
+            table.row([i, row.unit.code, row.unit.name, row.unit.level, row.reason], columns=5)
+    table.close(f"{sub.agency}{year}政府信息公开工作年度报告汇总：纳入汇总的单位",
+                auto_filter=False)
 
 
 def _cell(value: Value | None) -> int | float | str | None:

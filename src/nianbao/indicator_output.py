@@ -17,8 +17,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -34,7 +34,7 @@ from nianbao.indicators import (
 from nianbao.model import Submission
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.sheetprint import SHEET_ROWS, fit_to_width, rows_left_out
+from nianbao.sheetprint import SHEET_ROWS, TableSheet, rows_left_out
 from nianbao.status import Board
 
 SHEETS = ("指标分析", "同比变化", "指标提示", "指标图表")
@@ -65,15 +65,6 @@ def _rate_cell(rate: Rate) -> float | str:
     return "—" if value is None else float(value)
 
 
-def _head(ws: Worksheet, row: int, widths: Sequence[int]) -> None:
-    for cell in ws[row]:
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-
-
 MAIN_HEAD = ("单位编码", "单位名称", "层级", "本年新收", "上年新收", "同比", "予以公开和部分公开",
              "办理结果总计", "实质公开率", "行政复议已审结", "复议结果纠正", "行政复议纠错率",
              "行政诉讼已审结", "诉讼结果纠正", "行政诉讼纠错率", "指标提示")
@@ -88,64 +79,55 @@ def _main_row(u: UnitIndicators) -> list[object]:
 
 
 def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
-    """指标分析 (one row per unit, then the 汇总), 同比变化, 指标提示, 指标图表 (two native charts)."""
-    ws = wb.create_sheet(SHEETS[0])
-    ws.append([f"{ind.year}年度 指标分析：实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；"
+    """指标分析 (one row per unit, then the 汇总), 同比变化, 指标提示, 指标图表 (two native charts).
+
+    Row by row (:class:`~nianbao.sheetprint.TableSheet`): ``wb`` may be write-only.
+    """
+    def title(sheet: str) -> str:
+        return f"{ind.year}年度 {sheet}"
+
+    main = TableSheet(wb.create_sheet(SHEETS[0]),
+                      (12, 30, 12, 9, 9, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 8), freeze="C3")
+    main.line([f"{ind.year}年度 指标分析：实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；"
                "纠错率 = 结果纠正 ÷ 已审结（总计－尚未审结）；分母为 0 时为“—”"])
-    ws.append(list(MAIN_HEAD))
-    row = 2  # ws.max_row scans every cell: quadratic inside a loop
-    for u in ind.everyone:
-        ws.append(_main_row(u))
-        row += 1
-        for column in _RATE_COLUMNS:
-            ws.cell(row, column).number_format = "0.0%"
-        if u.findings:
-            ws.cell(row, len(MAIN_HEAD)).fill = _WARN_FILL
-    for cell in ws[row]:
-        cell.font = Font(bold=True)
-    _head(ws, 2, (12, 30, 12, 9, 9, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 8))
-    ws.freeze_panes = "C3"
+    main.head(list(MAIN_HEAD))
+    rates = {column: "0.0%" for column in _RATE_COLUMNS}
+    flagged = {len(MAIN_HEAD): _WARN_FILL}
+    last = len(ind.everyone)
+    for i, u in enumerate(ind.everyone, 1):
+        main.plain(_main_row(u), formats=rates, fills=flagged if u.findings else None,
+                   font=_BOLD if i == last else None)  # the last row: the 汇总
+    main.close(title(SHEETS[0]), auto_filter=False)
 
-    yoy = wb.create_sheet(SHEETS[1])
-    yoy.append(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
-    row, total = 1, sum(len(u.changes) for u in ind.everyone)
+    yoy = TableSheet(wb.create_sheet(SHEETS[1]), (12, 30, 36, 10, 10, 12, 8))
+    yoy.head(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
+    shown, total = 0, sum(len(u.changes) for u in ind.everyone)
     for c, u in ((change, unit) for unit in ind.everyone for change in unit.changes):
-        if row == SHEET_ROWS - 1 and total > row:  # a province's season: one row per measure
-            yoy.append(rows_left_out(total + 1, row, "各单位的状态页面（status.html）"))
+        if shown == SHEET_ROWS - 2 and total > shown:  # a province's season: a row a measure
+            yoy.line(rows_left_out(total, shown, "各单位的状态页面（status.html）"))
             break
+        shown += 1
         ratio = c.ratio
-        yoy.append([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
-                    float(ratio) if ratio is not None else "—"])
-        row += 1
-        yoy.cell(row, 7).number_format = "0.00"
-    _head(yoy, 1, (12, 30, 36, 10, 10, 12, 8))
-    yoy.freeze_panes = "A2"
-    yoy.auto_filter.ref = yoy.dimensions
+        yoy.plain([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
+                   float(ratio) if ratio is not None else "—"], formats=_RATIO)
+    yoy.close(title(SHEETS[1]))
 
-    notes = wb.create_sheet(SHEETS[2])
-    notes.append(["单位编码", "单位名称", "规则代码", "说明"])
-    for i, (u, f) in enumerate(ind.findings, 2):
-        if i == SHEET_ROWS and len(ind.findings) > i - 1:
-            notes.append(rows_left_out(len(ind.findings), i - 2, "各单位的状态页面（status.html）"))
+    notes = TableSheet(wb.create_sheet(SHEETS[2]), (12, 30, 22, 110))
+    notes.head(["单位编码", "单位名称", "规则代码", "说明"])
+    for i, (u, f) in enumerate(ind.findings):
+        if i == SHEET_ROWS - 2 and len(ind.findings) > i:
+            notes.line(rows_left_out(len(ind.findings), i, "各单位的状态页面（status.html）"))
             break
-        notes.append([u.code, u.name, f.code, f.message])
+        notes.plain([u.code, u.name, f.code, f.message])
     if not ind.findings:
-        notes.append(["", "", "", "没有需要提示的变化。"])
-    _head(notes, 1, (12, 30, 22, 110))
-    notes.freeze_panes = "A2"
+        notes.plain(["", "", "", "没有需要提示的变化。"])
+    notes.close(title(SHEETS[2]), auto_filter=False)
     _charts(wb.create_sheet(SHEETS[3]), ind)
-    for name in SHEETS:
-        _print_setup(wb[name], ind.year)
 
 
-def _print_setup(ws: Worksheet, year: int) -> None:
-    """A4, one page wide, the sheet's name and the year as the header."""
-    # the charts (17 cm wide, one above the other) print on a portrait page; tables landscape,
-    # their heading row repeated on every page
-    charts = ws.title == SHEETS[3]
-    fit_to_width(ws, landscape=not charts, title_rows="1:1")
-    ws.oddHeader.center.text = f"{year}年度 {ws.title}"
-    ws.print_options.horizontalCentered = True
+_BOLD = Font(bold=True)
+_RATIO = {7: "0.00"}
+_PERCENT = {2: "0.0%"}
 
 
 LINE_MAX_UNITS = 10  # more units than this: 本年新收 over the years as grouped bars, not lines
@@ -157,7 +139,7 @@ def _small_text(size: int = 800) -> RichText:
     return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
 
 
-def _charts(ws: Worksheet, ind: Indicators) -> None:
+def _charts(ws: Worksheet | WriteOnlyWorksheet, ind: Indicators) -> None:
     """The two charts on top, the cells they are drawn from below them (the charts stay live).
 
     Each chart is at most one portrait page high; they share a page when both fit.
@@ -169,14 +151,13 @@ def _charts(ws: Worksheet, ind: Indicators) -> None:
     bar_height = min(24.0, max(7.0, 0.5 * len(rated) + 3))
     bar_row = int(trend_height / _ROW_CM) + 2
     first = bar_row + int(bar_height / _ROW_CM) + 3  # first row of the data, below both charts
-    ws.cell(first, 1, "各单位历年本年新收申请数（件）").font = Font(bold=True)
-    ws.cell(first + 1, 1, "单位")
-    for i, year in enumerate(years, 2):
-        ws.cell(first + 1, i, f"{year}年")
-    for r, u in enumerate(units, first + 2):
-        ws.cell(r, 1, u.name)
-        for i, year in enumerate(years, 2):
-            ws.cell(r, i, u.history.get(year))
+    sheet = TableSheet(ws, (30,), freeze=None, landscape=False)
+    for _ in range(first - 1):  # the charts' place
+        sheet.line()
+    sheet.line(["各单位历年本年新收申请数（件）"], font=_BOLD)
+    sheet.line(["单位", *(f"{year}年" for year in years)])
+    for u in units:
+        sheet.line([u.name, *(u.history.get(year) for year in years)])
     last_trend = first + 1 + len(units)
     data = Reference(ws, min_col=1 if lines else 2, max_col=1 + len(years),
                      min_row=first + 2 if lines else first + 1, max_row=max(last_trend, first + 2))
@@ -210,12 +191,11 @@ def _charts(ws: Worksheet, ind: Indicators) -> None:
     ws.add_chart(trend, "A1")
 
     start = last_trend + 2
-    ws.cell(start, 1, f"{ind.year}年各单位实质公开率（没有办理结果的单位不列）").font = Font(bold=True)
-    ws.cell(start + 1, 1, "单位")
-    ws.cell(start + 1, 2, "实质公开率")
-    for i, u in enumerate(rated, start + 2):
-        ws.cell(i, 1, u.name)
-        ws.cell(i, 2, float(u.disclosure.value or 0)).number_format = "0.0%"
+    sheet.line()
+    sheet.line([f"{ind.year}年各单位实质公开率（没有办理结果的单位不列）"], font=_BOLD)
+    sheet.line(["单位", "实质公开率"])
+    for u in rated:
+        sheet.plain([u.name, float(u.disclosure.value or 0)], formats=_PERCENT)
     bar = BarChart()
     bar.type = "bar"
     bar.title = f"{ind.year}年各单位实质公开率"
@@ -240,8 +220,8 @@ def _charts(ws: Worksheet, ind: Indicators) -> None:
     ws.add_chart(bar, f"A{bar_row}")
     if trend_height + bar_height > 25:  # both do not fit on one portrait page
         ws.row_breaks.append(Break(id=bar_row - 1))
-    ws.column_dimensions["A"].width = 30
     ws.row_breaks.append(Break(id=first - 1))  # the data prints after the charts
+    sheet.close(f"{ind.year}年度 {SHEETS[3]}", auto_filter=False, area=False)
 
 
 def _axes(chart: LineChart | BarChart) -> None:

@@ -1,18 +1,25 @@
 """How a worksheet prints: A4, fit to the page's width, repeated header rows, a title.
 
 Used by the intake form (:func:`fit_to_width` alone) and by the coordinator's
-tables (status.xlsx, the 汇总 workbook's unit sheet: :func:`print_table`, which
-also draws borders, wraps text and puts the title and page numbers in the page
-header and footer, so every printed page says what it is).
+tables: :func:`print_table` styles a sheet already filled (the 汇总 workbook's unit
+sheet); :class:`TableSheet` styles each row as it is appended, so that a table of
+50,000 units streams through a write-only workbook in constant memory (status.xlsx,
+the indicator sheets).  Both draw borders, wrap text and put the title and page
+numbers in the page header and footer, so every printed page says what it is.
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping, Sequence
 
-from openpyxl.styles import Alignment, Border, Side
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 _THIN = Side(style="thin", color="000000")
@@ -42,14 +49,23 @@ def lines_needed(text: str, width: float) -> int:
     return sum(max(1, math.ceil(text_width(part) / usable)) for part in text.split("\n"))
 
 
-def fit_to_width(ws: Worksheet, *, landscape: bool, title_rows: str) -> None:
-    """A4, as many pages down as needed but one page across; ``title_rows`` repeat."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+def fit_to_width(ws: Worksheet | WriteOnlyWorksheet, *, landscape: bool,
+                 title_rows: str) -> None:
+    """A4, as many pages down as needed but one page across; ``title_rows`` repeat.
+
+    On a write-only sheet, :func:`fit_to_width_before_rows` must come before its first row.
+    """
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_width_before_rows(ws)
     ws.print_title_rows = title_rows
+
+
+def fit_to_width_before_rows(ws: Worksheet | WriteOnlyWorksheet) -> None:
+    """The part of :func:`fit_to_width` a write-only sheet writes with its first row."""
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def box(ws: Worksheet, first_row: int, last_row: int, columns: int, *,
@@ -90,7 +106,14 @@ def print_table(ws: Worksheet, *, title: str, header_row: int, first_row: int = 
     box(ws, first_row, last_row, columns, wrap_from=header_row + 1 if wrap_from is None
         else wrap_from)
     fit_to_width(ws, landscape=True, title_rows=f"1:{header_row}")
-    ws.print_area = f"A1:{get_column_letter(columns)}{max(ws.max_row, 1)}"
+    _print_page(ws, title, columns, ws.max_row)
+
+
+def _print_page(ws: Worksheet | WriteOnlyWorksheet, title: str, columns: int,
+                rows: int) -> None:
+    """Margins, the title and page numbers; the print area is ``columns`` wide (0: none set)."""
+    if columns:
+        ws.print_area = f"A1:{get_column_letter(columns)}{max(rows, 1)}"
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25
@@ -100,3 +123,134 @@ def print_table(ws: Worksheet, *, title: str, header_row: int, first_row: int = 
     ws.oddHeader.center.font = "黑体,Regular"
     ws.oddFooter.center.text = PAGE_FOOTER
     ws.oddFooter.center.size = 9
+
+
+HEAD_FONT = Font(bold=True)
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEAD_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+class TableSheet:
+    """A printable table written row by row, each row styled as it is appended.
+
+    Works on a write-only worksheet (the rows go to disk as they come: a season of
+    50,000 units in constant memory) and on an ordinary one alike.  What a
+    write-only sheet writes before its first row (column widths, frozen panes,
+    fit to page) is set here, in the constructor; the page header, print area and
+    filter in :meth:`close`.  ``widths`` gives the table's columns; rows from the
+    header on are boxed, text wraps at the top of the cell, and each row is made
+    tall enough for its wrapped text (no spreadsheet measures it on opening).
+    """
+
+    def __init__(self, ws: Worksheet | WriteOnlyWorksheet, widths: Sequence[float], *,
+                 freeze: str | None = "A2", landscape: bool = True) -> None:
+        self.ws = ws
+        self.widths = tuple(widths)
+        self.rows = 0  # rows appended so far
+        self.header_row = 0
+        self.boxed_to = 0  # the last row of the table (its borders)
+        self.landscape = landscape
+        self._styles: dict[tuple[object, ...], StyleArray] = {}
+        for i, width in enumerate(self.widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        if freeze:
+            ws.freeze_panes = freeze
+        fit_to_width_before_rows(ws)
+
+    def _cell(self, value: object, *, font: Font | None = None, fill: PatternFill | None = None,
+              alignment: Alignment | None = None, border: bool = False,
+              number_format: str | None = None) -> Cell:
+        cell = WriteOnlyCell(self.ws, value)
+        key = (font, fill, alignment, border, number_format)
+        style = self._styles.get(key)
+        if style is None:  # registering a style is slow; a table has a handful of them
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if alignment is not None:
+                cell.alignment = alignment
+            if border:
+                cell.border = BORDER
+            if number_format is not None:
+                cell.number_format = number_format
+            self._styles[key] = StyleArray(cell._style)
+        else:
+            cell._style = StyleArray(style)
+        return cell
+
+    def line(self, values: Sequence[object] = (), *, font: Font | None = None) -> None:
+        """A row outside the table (a title above it, a note below): no borders."""
+        self.rows += 1
+        self.ws.append([self._cell(v, font=font) if font is not None and v not in (None, "")
+                        else v for v in values])
+
+    def head(self, values: Sequence[object], *, columns: int | None = None,
+             font: Font = HEAD_FONT) -> None:
+        """A header row: bold on blue, centred; the first one repeats on every printed page."""
+        self.rows += 1
+        self.header_row = self.header_row or self.rows
+        self.boxed_to = self.rows
+        lines = max((lines_needed(v, w) for v, w in zip(values, self.widths, strict=False)
+                     if isinstance(v, str)), default=1)
+        if lines > 1:  # no spreadsheet program grows a row for wrapped text on opening
+            self.ws.row_dimensions[self.rows].height = min(409.0, LINE_POINTS * lines + 3)
+        self.ws.append([self._cell(v, font=font, fill=HEAD_FILL, alignment=HEAD_ALIGN,
+                                   border=True)
+                        for v in self._padded(values, columns or len(self.widths))])
+
+    def row(self, values: Sequence[object], *, fills: Mapping[int, PatternFill] | None = None,
+            formats: Mapping[int, str] | None = None, font: Font | None = None,
+            align: Mapping[int, str] | None = None, columns: int | None = None) -> None:
+        """One boxed row; ``fills``, ``formats`` and ``align`` (horizontal) by 1-based column;
+        ``columns``: box only the first so many (a narrower table below the first)."""
+        self.rows += 1
+        self.boxed_to = self.rows
+        lines = 1
+        cells = []
+        widths = self.widths[:columns] if columns else self.widths
+        padded = self._padded(values, len(widths))
+        widths += (8.43,) * (len(padded) - len(widths))  # a row wider than the table
+        for col, (value, width) in enumerate(zip(padded, widths, strict=True), 1):
+            if isinstance(value, str) and value and not value.startswith("="):
+                lines = max(lines, lines_needed(value, width))
+            horizontal = align.get(col) if align else None
+            cells.append(self._cell(
+                value, font=font, fill=fills.get(col) if fills else None,
+                alignment=Alignment(horizontal=horizontal, vertical="top", wrap_text=True)
+                if horizontal else WRAP,
+                border=True, number_format=formats.get(col) if formats else None))
+        if lines > 1:
+            self.ws.row_dimensions[self.rows].height = min(409.0, LINE_POINTS * lines + 3)
+        self.ws.append(cells)
+
+    def plain(self, values: Sequence[object], *, fills: Mapping[int, PatternFill] | None = None,
+              formats: Mapping[int, str] | None = None, font: Font | None = None) -> None:
+        """One row of a long data table: no borders or wrapping (a million rows print as
+        data, not as a form); ``fills`` and ``formats`` by 1-based column."""
+        self.rows += 1
+        if not fills and not formats and font is None:
+            self.ws.append(list(values))
+            return
+        self.ws.append([
+            self._cell(v, font=font, fill=fills.get(col) if fills else None,
+                       number_format=formats.get(col) if formats else None)
+            if (fills and col in fills) or (formats and col in formats) or font is not None
+            else v for col, v in enumerate(values, 1)])
+
+    @staticmethod
+    def _padded(values: Sequence[object], columns: int) -> list[object]:
+        """``values`` filled up with blanks to ``columns`` (boxed too); longer rows as given."""
+        return [*values, *([None] * (columns - len(values)))]
+
+    def close(self, title: str, *, auto_filter: bool = True, area: bool = True) -> None:
+        """Print setup: A4, one page wide, the header repeated, ``title`` at the top of each
+        page and page numbers at the bottom; an auto filter over the table.  ``area``:
+        print only the table's columns (not when a chart lies beside them)."""
+        fit_to_width(self.ws, landscape=self.landscape,
+                     title_rows=f"1:{self.header_row or 1}")
+        _print_page(self.ws, title, len(self.widths) if area else 0, self.rows)
+        if auto_filter and self.header_row:
+            self.ws.auto_filter.ref = (f"A{self.header_row}:"
+                                       f"{get_column_letter(len(self.widths))}"
+                                       f"{max(self.boxed_to, self.header_row)}")

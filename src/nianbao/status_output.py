@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.styles import PatternFill
 
 from nianbao.annotate import annotate_board
 from nianbao.atomic import atomic_write, write_if_changed, write_text
@@ -20,13 +19,16 @@ from nianbao.kinds import rule_name
 from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.safetext import clean, path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
-from nianbao.sheetprint import SHEET_ROWS, print_table, rows_left_out
+from nianbao.sheetprint import SHEET_ROWS, TableSheet, rows_left_out
 from nianbao.status import Board, State, UnitStatus, display
+from nianbao.streambook import write_only_workbook
 from nianbao.workspace import safe_name
 
 STATE_COLOURS = {State.MISSING: "F4CCCC", State.BLANK: "F4CCCC", State.UNREADABLE: "EA9999",
                  State.CONFLICT: "EA9999", State.ERRORS: "F9CB9C",
                  State.WARNINGS: "FFF2CC", State.PASSED: "D9EAD3", State.BUILT: "B6D7A8"}
+_STATE_FILLS = {state: PatternFill("solid", fgColor=colour)
+                for state, colour in STATE_COLOURS.items()}
 FEEDBACK_FOLDER = "feedback"
 REMINDER_FILE = "催报名单.txt"
 
@@ -81,70 +83,66 @@ def problem_lines(board: Board, base: Path | None = None) -> list[str]:
 def write_status_xlsx(board: Board, path: Path, base: Path | None = None,
                       indicators: Indicators | None = None) -> Path:
     """status.xlsx: 各单位状态 (one row per unit), 问题明细 (every finding), 未识别文件,
-    and the reviewer indicators with their charts (:mod:`nianbao.indicator_output`)."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "各单位状态"
-    ws.append(["单位编码", "单位名称", "层级", "状态", "报送文件", "收到时间", "错误数", "警告数",
-               "识别方式", "备注"])
-    row = 1  # ws.max_row scans every cell: quadratic inside a loop
-    for s in board.units:
-        row += 1
-        ws.append([s.unit.code, s.unit.name, s.unit.level, s.label,
-                   display(s.match.file, base) if s.match else "",
-                   s.received, s.errors, s.warnings, s.match.how.zh if s.match else "",
-                   "\n".join(s.notes)])
-        ws.cell(row=row, column=4).fill = PatternFill("solid",
-                                                             fgColor=STATE_COLOURS[s.state])
-        if s.received:
-            ws.cell(row=row, column=6).number_format = "yyyy-mm-dd hh:mm"
-    _finish(ws, (10, 24, 8, 16, 28, 16, 7, 7, 10, 36))
-    ws.append([])
-    ws.append([board.totals_line()])
+    and the reviewer indicators with their charts (:mod:`nianbao.indicator_output`).
 
-    detail = wb.create_sheet("问题明细")
-    detail.append(["单位编码", "单位名称", "文件", "工作表", "单元格", "规则代码", "级别", "说明"])
-    row, total = 1, sum(len(r.findings) for _, r in _reports(board))
-    for unit_status, report, f in ((s, r, f) for s, r in _reports(board) for f in r.findings):
-        if row == SHEET_ROWS - 1 and total > row:  # a province's season
-            detail.append(rows_left_out(total + 1, row, "各单位的修改意见（feedback 文件夹）"))
-            break
-        row += 1
-        detail.append([unit_status.unit.code if unit_status else "",
-                       unit_status.unit.name if unit_status else "",
-                       display(report.file, base), f.sheet or "", f.cell or "", f.code,
-                       f.severity.zh, f.message])
-    _finish(detail, (10, 22, 26, 14, 7, 18, 6, 60))
-
-    files = wb.create_sheet("未识别文件")
-    files.append(["文件", "类别", "说明"])
-    m = board.matching
-    for x in m.unmatched:
-        files.append([display(x.file, base), "未识别",
-                      "可能是：" + "、".join(u.name for u in x.candidates) if x.candidates else ""])
-    for x in m.off_roster:
-        files.append([display(x.file, base), "名单外", x.off_roster])
-    for x in m.conflicts:
-        files.append([display(x.file, base), "冲突", x.conflict])
-    _finish(files, (40, 8, 80))
-    _print_status(wb, board)  # before the indicator sheets, which lay out their own print
-    if indicators is not None:
-        add_indicator_sheets(wb, indicators)
-    with atomic_write(path) as tmp:
-        wb.save(tmp)
+    Written row by row through a write-only workbook: memory does not grow with the season.
+    """
+    with write_only_workbook() as wb:
+        _status_sheets(wb, board, base, indicators)
+        with atomic_write(path) as tmp:
+            wb.save(tmp)
     return path
 
 
-def _print_status(wb: Workbook, board: Board) -> None:
-    """Every sheet prints on A4 landscape, one page wide, titled, with borders."""
+def _status_sheets(wb: Workbook, board: Board, base: Path | None,
+                   indicators: Indicators | None) -> None:
     year = f"{board.year}年度" if board.year else ""
     made = board.made.strftime("%Y-%m-%d %H:%M")
-    for ws in wb.worksheets:
-        units = ws.title == "各单位状态"
-        last = ws.max_row - 2 if units else ws.max_row  # the totals line stays unboxed
-        print_table(ws, title=f"{year}政府信息公开工作年度报告报送情况：{ws.title}（{made}）",
-                    header_row=1, last_row=last)
+
+    def title(sheet: str) -> str:
+        return f"{year}政府信息公开工作年度报告报送情况：{sheet}（{made}）"
+
+    units = TableSheet(wb.create_sheet("各单位状态"), (10, 24, 8, 16, 28, 16, 7, 7, 10, 36))
+    units.head(["单位编码", "单位名称", "层级", "状态", "报送文件", "收到时间", "错误数", "警告数",
+                "识别方式", "备注"])
+    for s in board.units:
+        units.row([s.unit.code, s.unit.name, s.unit.level, s.label,
+                   display(s.match.file, base) if s.match else "",
+                   s.received, s.errors, s.warnings, s.match.how.zh if s.match else "",
+                   "\n".join(s.notes)],
+                  fills={4: _STATE_FILLS[s.state]},
+                  formats={6: "yyyy-mm-dd hh:mm"} if s.received else None)
+    units.line()
+    units.line([board.totals_line()])  # below the table, unboxed
+    units.close(title("各单位状态"))
+
+    detail = TableSheet(wb.create_sheet("问题明细"), (10, 22, 26, 14, 7, 18, 6, 60))
+    detail.head(["单位编码", "单位名称", "文件", "工作表", "单元格", "规则代码", "级别", "说明"])
+    shown, total = 0, sum(len(r.findings) for _, r in _reports(board))
+    for unit_status, report, f in ((s, r, f) for s, r in _reports(board) for f in r.findings):
+        if shown == SHEET_ROWS - 2 and total > shown:  # a province's season
+            detail.line(rows_left_out(total, shown, "各单位的修改意见（feedback 文件夹）"))
+            break
+        shown += 1
+        detail.row([unit_status.unit.code if unit_status else "",
+                    unit_status.unit.name if unit_status else "",
+                    display(report.file, base), f.sheet or "", f.cell or "", f.code,
+                    f.severity.zh, f.message])
+    detail.close(title("问题明细"))
+
+    files = TableSheet(wb.create_sheet("未识别文件"), (40, 8, 80))
+    files.head(["文件", "类别", "说明"])
+    m = board.matching
+    for x in m.unmatched:
+        files.row([display(x.file, base), "未识别",
+                   "可能是：" + "、".join(u.name for u in x.candidates) if x.candidates else ""])
+    for x in m.off_roster:
+        files.row([display(x.file, base), "名单外", x.off_roster])
+    for x in m.conflicts:
+        files.row([display(x.file, base), "冲突", x.conflict])
+    files.close(title("未识别文件"))
+    if indicators is not None:
+        add_indicator_sheets(wb, indicators)
 
 
 def _reports(board: Board) -> Iterable[tuple[UnitStatus | None, FileReport]]:
@@ -153,17 +151,6 @@ def _reports(board: Board) -> Iterable[tuple[UnitStatus | None, FileReport]]:
             yield s, s.report
     for x in (*board.matching.unmatched, *board.matching.off_roster):
         yield None, x.report
-
-
-def _finish(ws: Worksheet, widths: tuple[int, ...]) -> None:
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
 
 
 # ------------------------------------------------------------------------- html
