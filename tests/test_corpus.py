@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from nianbao.check import check_file, collect
+from nianbao.model import Finding
 from nianbao.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -158,3 +159,72 @@ def test_corpus_scan_sheet_xml_leaves_a_normal_sheet_alone() -> None:
                           b"</sheetData></worksheet>")
 
     assert (scan.errors, scan.uncalculated, scan.far, scan.trimmed) == ({}, {}, [], None)
+
+
+FAST_CASES = {
+    "formulas and errors": (
+        b'<worksheet><cols><col min="2" max="3" hidden="1" width="9"/></cols><sheetData>'
+        b'<row r="1" hidden="1"><c r="A1" t="e"><v>#DIV/0!</v></c><c r="B1" t="e"/>'
+        b'<c r="C1" s="2"/><c r="D1"><f>SUM(A1:C1)</f></c>'
+        b'<c r="E1"><f t="shared" ref="E1:E3" si="0">A1&amp;"x"</f><v>7</v></c></row>'
+        b'<row r="2"><c r="E2"><f t="shared" si="0"/></c><c r="F2" t="e"><f>1/0</f></c>'
+        b'<c r="G2" t="str"><f>"a"</f><v></v></c><c r="H2" t="inlineStr"><is><t>t="e"</t></is></c>'
+        b"</row></sheetData></worksheet>", True),
+    "a cell without its reference": (
+        b'<worksheet><sheetData><row r="1"><c><f>1+1</f></c><c r="B1" t="e"><v>#N/A</v></c>'
+        b"</row></sheetData></worksheet>", False),
+    "a far cell": (
+        b'<worksheet><sheetData><row r="1"><c r="A1"><f>1</f></c></row><row r="5000">'
+        b'<c r="A5000"><v>1</v></c></row></sheetData></worksheet>', False),
+    "a far column": (
+        b'<worksheet><sheetData><row r="1"><c r="ZZ1"><v>1</v></c></row>'
+        b"</sheetData></worksheet>", False),
+    "namespace prefixes": (
+        b'<x:worksheet><x:sheetData><x:row r="1"><x:c r="A1"><x:f>1</x:f></x:c></x:row>'
+        b"</x:sheetData></x:worksheet>", False),
+}
+
+
+@pytest.mark.parametrize("case", FAST_CASES)
+def test_corpus_the_fast_sheet_scan_finds_what_the_cell_by_cell_scan_finds(case: str) -> None:
+    """The whole-text scan (most sheets) and the cell-by-cell one (the unusual) agree; the
+    unusual sheets go the careful way."""
+    from nianbao.package import MAX_ROWS, _scan_cells, _scan_fast, scan_sheet_xml
+
+    xml, fast = FAST_CASES[case]
+    quick, careful = _scan_fast(xml, MAX_ROWS), _scan_cells(xml, MAX_ROWS)
+    assert (quick is not None) == fast
+    got = scan_sheet_xml(xml)
+    for scan in (got, quick) if quick is not None else (got,):
+        assert (scan.errors, scan.uncalculated, scan.far, scan.hidden_rows, scan.hidden_cols,
+                scan.trimmed) == (careful.errors, careful.uncalculated, careful.far,
+                                  careful.hidden_rows, careful.hidden_cols, careful.trimmed)
+    if case == "formulas and errors":
+        assert careful.errors == {(0, 0): "#DIV/0!"}
+        assert careful.uncalculated == {(0, 3): "SUM(A1:C1)", (1, 4): "", (1, 5): "1/0",
+                                        (1, 6): '"a"'}
+        assert careful.hidden_rows == {0} and careful.hidden_cols == {1, 2}
+
+
+def test_corpus_nianbaos_own_sheets_are_not_read_in_its_form_only(tmp_path: Path) -> None:
+    """填报说明 and 校验结果 in nianbao's form are for people and are skipped; a sheet of
+    the same name in another workbook is read like any other."""
+    from openpyxl import Workbook
+
+    from nianbao.intake import IntakeData, write_intake
+    from nianbao.package import OWN_SHEETS, open_package
+
+    form = write_intake(tmp_path / "form.xlsx", IntakeData(agency="青山县教育局", year=2025))
+    package = open_package(form)
+    assert not isinstance(package, Finding)
+    assert package.skip == OWN_SHEETS and not OWN_SHEETS & package.scans.keys()
+
+    other = Workbook()
+    ws = other.active
+    assert ws is not None
+    ws.title = "填报说明"
+    ws["A1"] = 1
+    other.save(tmp_path / "other.xlsx")
+    package = open_package(tmp_path / "other.xlsx")
+    assert not isinstance(package, Finding)
+    assert package.skip == frozenset() and "填报说明" in package.scans

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from nianbao.atomic import describe_os_error
 from nianbao.kinds import finding
-from nianbao.layout import a1
+from nianbao.layout import CHECK_SHEET, a1
 from nianbao.model import Finding
 from nianbao.register import APPLICATION_SHEET, CASE_SHEET
+from nianbao.schema import FORMATS
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -42,6 +43,9 @@ class Package:
     # An .xls or .ods: read by calamine as it is; if that fails, this finding says
     # what to do (save as .xlsx) instead of a generic "corrupt".
     fallback: Finding | None = None
+    # Sheets not to read: in nianbao's own form, the ones it writes for people
+    # (填报说明, 校验结果), never data; they are half of the form's XML.
+    skip: frozenset[str] = frozenset()
 
 
 def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
@@ -83,12 +87,12 @@ def open_package(path: Path, settings: Settings = DEFAULT_SETTINGS, *,
                 return _other_format(data, not_xlsx, "ODS（OpenDocument 表格）")
             return not_xlsx
         try:
-            scans, trimmed = _scan_sheets(zf, names)
+            scans, trimmed, skip = _scan_sheets(zf, names)
         except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, ValueError, EOFError):
             return finding("file-corrupt")
         notes = _notes(sorted(names)) + _far_findings(scans)
         stream = io.BytesIO(data) if trimmed is None else trimmed
-    return Package(data=stream, scans=scans, notes=notes)
+    return Package(data=stream, scans=scans, notes=notes, skip=skip)
 
 
 def _other_format(data: bytes, fallback: Finding, program: str) -> Package:
@@ -126,6 +130,9 @@ MAX_ROWS = 2000
 MAX_COLS = 200
 REGISTER_MAX_ROWS = 200_000  # a register sheet has one row per application
 REGISTER_SHEETS = frozenset({APPLICATION_SHEET, CASE_SHEET})
+#: What nianbao's form shows people and never holds data: 填报说明 and 校验结果.
+OWN_SHEETS = frozenset({*(spec.sheet_name("guide") for spec in FORMATS.values()), CHECK_SHEET})
+_FORM_MARK = b'"NB_FORM_ID"'  # the defined name of the form's hidden identity cell
 
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _ROW_OR_CELL = re.compile(
@@ -161,6 +168,63 @@ def _col_number(letters: bytes) -> int:
 
 def scan_sheet_xml(xml: bytes, max_rows: int = MAX_ROWS) -> SheetScan:
     """Find error cells, formulas with no cached value and cells far outside any form."""
+    fast = _scan_fast(xml, max_rows)
+    return fast if fast is not None else _scan_cells(xml, max_rows)
+
+
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row|f|v|is)\b")
+_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
+_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
+_CELL_COL = re.compile(rb'<c r="([A-Z]{1,3})\d')
+_FORMULA_CELL = re.compile(  # <f> comes first in a cell
+    rb'<c r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)(.*?)</c>', re.S)
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*(?<!/)>(.*?)</c>', re.S)
+
+
+def _scan_fast(xml: bytes, max_rows: int) -> SheetScan | None:
+    """:func:`scan_sheet_xml` for the usual sheet, by whole-text searches (a few times faster
+    than visiting every cell): every row and cell carries its reference, no namespace
+    prefix, nothing far away.  None when the sheet is not like that."""
+    if _PREFIXED.search(xml):
+        return None
+    rows = _CELL_ROW.findall(xml)
+    if len(rows) != xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>"):
+        return None  # a cell without its reference: count them one by one
+    if rows and max(map(int, rows)) > max_rows:
+        return None
+    if any(_col_number(letters) > MAX_COLS for letters in set(_CELL_COL.findall(xml))):
+        return None
+    scan = SheetScan()
+    head = xml.split(b"sheetData", 1)[0]
+    for match in _COL.finditer(head):
+        bounds = dict(_MIN_MAX.findall(match.group(1)))
+        if _HIDDEN.search(match.group(1)) and b"min" in bounds:
+            low = int(bounds[b"min"])
+            high = min(int(bounds.get(b"max") or bounds[b"min"]), MAX_COLS)
+            scan.hidden_cols.update(range(low - 1, high))
+    for match in _ROW_TAG.finditer(xml):
+        attrs = match.group(1)
+        if _HIDDEN.search(attrs):
+            got = _ATTR_R.search(attrs)
+            if not got or not got.group(2):
+                return None
+            scan.hidden_rows.add(int(got.group(2)) - 1)
+    if b"<f" in xml:
+        for letters, row, text, rest in _FORMULA_CELL.findall(xml):
+            value = _VALUE.search(rest)
+            if not (value and value.group(1)):
+                position = (int(row) - 1, _col_number(letters) - 1)
+                scan.uncalculated[position] = _xml_unescape(text.decode("utf-8", "replace"))
+    if b't="e"' in xml:
+        for letters, row, body in _ERROR_CELL.findall(xml):
+            value = _VALUE.search(body)
+            if value and value.group(1):
+                position = (int(row) - 1, _col_number(letters) - 1)
+                scan.errors[position] = value.group(1).decode("utf-8", "replace").strip()
+    return scan
+
+
+def _scan_cells(xml: bytes, max_rows: int) -> SheetScan:
     scan = SheetScan()
     row, col = 0, 0
     far_spans: list[tuple[int, int]] = []
@@ -218,13 +282,16 @@ def _xml_unescape(text: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
-    book = ET.fromstring(zf.read("xl/workbook.xml"))
+def _sheet_parts(zf: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
+    """Sheet name -> its XML part, from xl/workbook.xml and its relationships; and whether
+    the workbook is nianbao's own form (it names the form's hidden identity cells)."""
+    xml = zf.read("xl/workbook.xml")
+    ours = _FORM_MARK in xml
+    book = ET.fromstring(xml)
     try:
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except KeyError:
-        return {}
+        return {}, ours
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
     parts: dict[str, str] = {}
     for sheet in book.iter():
@@ -236,24 +303,27 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
             posixpath.join("xl", target))
         parts[sheet.get("name", "")] = part
-    return parts
+    return parts, ours
 
 
 def _scan_sheets(zf: zipfile.ZipFile, names: set[str]
-                 ) -> tuple[dict[str, SheetScan], io.BytesIO | None]:
-    """Scan every sheet; if any has far-away cells, an in-memory copy without them."""
-    parts = {name: part for name, part in _sheet_parts(zf).items() if part in names}
+                 ) -> tuple[dict[str, SheetScan], io.BytesIO | None, frozenset[str]]:
+    """Scan every sheet to be read; if any has far-away cells, an in-memory copy without
+    them; and the sheets not to read (nianbao's own, in its form)."""
+    parts, ours = _sheet_parts(zf)
+    skip = frozenset(name for name in parts if ours and name in OWN_SHEETS)
+    parts = {name: part for name, part in parts.items() if part in names and name not in skip}
     scans = {name: scan_sheet_xml(zf.read(part), REGISTER_MAX_ROWS if name in REGISTER_SHEETS
                                   else MAX_ROWS) for name, part in parts.items()}
     trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
     if not trimmed:
-        return scans, None
+        return scans, None, skip
     copy = io.BytesIO()
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
         for info in zf.infolist():
             out.writestr(info, trimmed.get(info.filename) or zf.read(info.filename))
     copy.seek(0)
-    return scans, copy
+    return scans, copy, skip
 
 
 def _notes(names: list[str]) -> list[Finding]:

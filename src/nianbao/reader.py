@@ -114,6 +114,8 @@ def _load(package: Package) -> list[SheetGrid]:
         visible = {m.name: str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)
                    for m in wb.sheets_metadata}
         for name in wb.sheet_names:
+            if name in package.skip:
+                continue
             try:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False)

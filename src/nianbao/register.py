@@ -374,17 +374,27 @@ def header_columns(spec: RegisterSpec, row: Sequence[object]) -> dict[str, int]:
     When several columns name one field (序号 and 申请编号), the better name wins: the
     label, then the aliases in their order.
     """
-    names = _field_names(spec)
+    index = _name_index(spec)
     best: dict[str, tuple[int, int]] = {}
     for c, value in enumerate(row):
-        text = _header_text(cell_text(value))
-        for field_id, known in names:
-            if text in known:
-                rank = known.index(text)
-                if field_id not in best or rank < best[field_id][0]:
-                    best[field_id] = (rank, c)
-                break
+        if value is None or value == "" or not isinstance(value, str):
+            continue  # a number or a date is never a column's name
+        hit = index.get(_header_text(value.strip()))
+        if hit is not None:
+            field_id, rank = hit
+            if field_id not in best or rank < best[field_id][0]:
+                best[field_id] = (rank, c)
     return {field_id: c for field_id, (_, c) in best.items()}
+
+
+@cache
+def _name_index(spec: RegisterSpec) -> dict[str, tuple[str, int]]:
+    """Header text -> (field id, rank of the name): the first field naming it wins."""
+    index: dict[str, tuple[str, int]] = {}
+    for field_id, known in _field_names(spec):
+        for rank, text in enumerate(known):
+            index.setdefault(text, (field_id, rank))
+    return index
 
 
 @cache
