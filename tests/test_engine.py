@@ -418,3 +418,22 @@ def test_render_seed_report_matches_golden(template):
 
     expected = (GOLDEN / "seed-2021.txt").read_text(encoding="utf-8")
     assert docx_text(data) == expected
+
+
+@pytest.mark.parametrize("xml", [
+    '<w:p><w:r><w:t>一\n二</w:t></w:r></w:p><w:p w:rsidR="1"><w:r><w:t>三</w:t></w:r></w:p>',
+    '<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
+    '<w:t xml:space="preserve">甲\t乙\a丙\f丁</w:t></w:r></w:p><w:p><w:r><w:t>无</w:t></w:r></w:p>',
+    '<w:p><w:r><w:t>外</w:t></w:r><w:r><w:txbxContent><w:p><w:r><w:t>内\n</w:t></w:r></w:p>'
+    '</w:txbxContent></w:r><w:r><w:t>尾\n</w:t></w:r></w:p>',
+    '<w:tbl><w:tr><w:tc><w:p><w:r><w:t>1\n2</w:t></w:r></w:p></w:tc></w:tr></w:tbl>',
+    '<w:p><w:r><w:t>没有换行</w:t></w:r></w:p>',
+])
+def test_listing_resolved_paragraph_by_paragraph_is_docxtpls(xml: str) -> None:
+    """Only paragraphs holding a line break, tab, new paragraph or page break are rewritten;
+    the document comes out exactly as docxtpl's own pass over all of it makes it."""
+    from docxtpl import DocxTemplate
+
+    from nianbao.engine import _resolve_listing
+
+    assert _resolve_listing(xml) == DocxTemplate.resolve_listing(None, xml)

@@ -159,8 +159,22 @@ def _patch(xml: str) -> str:
     return str(DocxTemplate.patch_xml(None, xml))
 
 
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's own pattern
+_LISTING = re.compile("[\n\a\t\f]")
+
+
 def _resolve_listing(xml: str) -> str:
-    return str(DocxTemplate.resolve_listing(None, xml))
+    """docxtpl's ``resolve_listing`` (line breaks, tabs, new paragraphs and page breaks
+    typed in values), applied only to the paragraphs that hold one: the same result, a
+    few times faster when one title has a line break and the rest of the report none."""
+
+    def paragraph(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if _LISTING.search(text) is None:
+            return text
+        return str(DocxTemplate.resolve_listing(None, text))
+
+    return _PARAGRAPH.sub(paragraph, xml)
 
 
 def _mark_lines(xml: str) -> str:
