@@ -49,6 +49,43 @@ def workbooks(n: int) -> Path:
     return folder
 
 
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    todo, seen = [root], []
+    while todo:
+        pid = todo.pop()
+        seen.append(pid)
+        todo += children.get(pid, [])
+    return seen
+
+
+def tree_pss(root: int) -> int:
+    """The proportional set size (bytes) of ``root`` and its descendants: each shared page
+    (the interpreter, the libraries a fork server's workers share) counted once, not once
+    per process as a sum of RSS counts it."""
+    total = 0
+    for pid in _tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def _tree_rss(root: int) -> tuple[int, int]:
     """(sum, max) RSS in bytes of ``root`` and all its descendants."""
     children: dict[int, list[int]] = {}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import run_sampled  # noqa: E402
+from bench_build import run_sampled, tree_pss  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from nianbao.intake import intake_from, write_intake  # noqa: E402
@@ -141,12 +142,39 @@ def workspace(n: int) -> Path:
 
 
 def measure(cmd: list[str]) -> dict[str, float]:
-    """Run ``cmd``; wall time and peak RSS (tree sum, largest process) sampled every 50 ms."""
-    proc, stdout, stderr, wall, peak_sum, peak_max = run_sampled(cmd, 0.05)
+    """Run ``cmd``; wall time, peak RSS (tree sum, largest process) sampled every 50 ms, and
+    the peak PSS of the tree (shared pages counted once) sampled every second."""
+    import threading
+
+    peak_pss = 0
+    stop = threading.Event()
+
+    def sample_pss() -> None:  # the command's process is the newest child of this one
+        nonlocal peak_pss
+        while not stop.is_set():
+            kids = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()]
+            peak_pss = max([peak_pss] + [tree_pss(k) for k in kids])
+            stop.wait(1.0)
+
+    sampler = threading.Thread(target=sample_pss, daemon=True)
+    sampler.start()
+    try:
+        proc, stdout, stderr, wall, peak_sum, peak_max = run_sampled(cmd, 0.05)
+    finally:
+        stop.set()
+        sampler.join()
     if proc.returncode not in (0, 1) or "Traceback" in stderr:
         raise SystemExit(f"{cmd[3]} failed ({proc.returncode}): {stderr[-3000:]}")
     return {"wall": wall, "tree_mb": peak_sum / 2**20, "largest_mb": peak_max / 2**20,
-            "exit": proc.returncode}
+            "pss_mb": peak_pss / 2**20, "exit": proc.returncode}
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def bench_init(n: int) -> None:
@@ -167,7 +195,8 @@ def bench_run(n: int, jobs: int, build: bool) -> None:
     reports = len(list((ws / "outputs").glob("*.docx")))
     print(f"run of {n} units, -j {jobs}: {r['wall']:.0f} s, exit {r['exit']}, "
           f"{reports} .docx, peak RSS tree {r['tree_mb']:.0f} MB "
-          f"(largest process {r['largest_mb']:.0f} MB)", flush=True)
+          f"(largest process {r['largest_mb']:.0f} MB), peak PSS tree {r['pss_mb']:.0f} MB",
+          flush=True)
     if build:
         out = Path(tempfile.mkdtemp(prefix="nianbao-cycle-out-"))
         r = measure([sys.executable, "-m", "nianbao", "build", str(ws / "inputs"), "-o", str(out),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -195,26 +195,32 @@ def deadline_lines(board: Board, today: dt.date) -> list[str]:
     return lines
 
 
-def status_html(board: Board, base: Path | None = None,
-                indicators: Indicators | None = None, today: dt.date | None = None) -> str:
-    """A self-contained page (inline CSS, no scripts) that reads on a phone: the deadline,
-    counts, who has not reported (with contacts), every unit with its problems, loose files."""
+def status_html_parts(board: Board, base: Path | None = None,
+                      indicators: Indicators | None = None,
+                      today: dt.date | None = None) -> Iterator[str]:
+    """status.html in pieces (a row a unit), to be written as they come: a self-contained
+    page (inline CSS, no scripts) that reads on a phone: the deadline, counts, who has not
+    reported (with contacts), every unit with its problems, loose files."""
     e = html.escape
     title = f"{board.year or ''}年度政府信息公开工作年度报告 报送情况"
-    out = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+    yield ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{e(title)}</h1>", _deadline_html(board, today or board.made.date()),
-           f"<p>统计时间：{e(board.made.strftime('%Y-%m-%d %H:%M'))}。{e(board.totals_line())}</p>",
-           _counts_html(board), _missing_html(board), _units_html(board, base)]
+           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n")
+    yield f"<h1>{e(title)}</h1>\n"
+    yield _deadline_html(board, today or board.made.date()) + "\n"
+    yield (f"<p>统计时间：{e(board.made.strftime('%Y-%m-%d %H:%M'))}。"
+           f"{e(board.totals_line())}</p>\n")
+    yield _counts_html(board) + "\n"
+    yield _missing_html(board) + "\n"
+    yield from _units_html(board, base)
+    yield "\n"
     loose = problem_lines(board, base)
     if loose:
-        out.append("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
-                   + "</ul>")
+        yield ("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
+               + "</ul>\n")
     if indicators is not None:
-        out.append(indicators_html(indicators))
-    out.append("</body></html>\n")
-    return "\n".join(out)
+        yield indicators_html(indicators) + "\n"
+    yield "</body></html>\n"
 
 
 def _deadline_html(board: Board, today: dt.date) -> str:
@@ -256,24 +262,24 @@ def _missing_html(board: Board) -> str:
             + "".join(rows) + "</table>")
 
 
-def _units_html(board: Board, base: Path | None) -> str:
+def _units_html(board: Board, base: Path | None) -> Iterator[str]:
     e = html.escape
     states = list(State)
-    rows = ['<h2>各单位状态</h2><table class="list"><tr class="head"><th class="nowrap">单位编码</th>'
+    yield ('<h2>各单位状态</h2><table class="list"><tr class="head"><th class="nowrap">单位编码</th>'
             '<th>单位名称</th><th>状态</th><th>报送文件</th><th class="nowrap">收到时间</th>'
-            "<th>问题</th></tr>"]
+            "<th>问题</th></tr>")
     for s in board.units:
         file = (f'<span title="{e(display(s.match.file, base))}">'
                 f"{e(path_text(s.match.file.name))}</span>" if s.match else "")
         received = e(s.received.strftime("%m-%d %H:%M")) if s.received else ""
         notes = "".join(f'<div class="note">注意：{e(n)}</div>' for n in s.notes)
-        rows.append(f'<tr><td data-label="编码" class="nowrap">{e(s.unit.code)}</td>'
-                    f'<td data-label="单位" class="name">{e(s.unit.name)}</td>'
-                    f'<td data-label="状态" class="state s{states.index(s.state)}">{e(s.label)}</td>'
-                    f'<td data-label="文件" class="file">{file}</td>'
-                    f'<td data-label="收到" class="nowrap">{received}</td>'
-                    f'<td data-label="问题">{_problems_html(s)}{notes}</td></tr>')
-    return "".join(rows) + "</table>"
+        yield (f'<tr><td data-label="编码" class="nowrap">{e(s.unit.code)}</td>'
+               f'<td data-label="单位" class="name">{e(s.unit.name)}</td>'
+               f'<td data-label="状态" class="state s{states.index(s.state)}">{e(s.label)}</td>'
+               f'<td data-label="文件" class="file">{file}</td>'
+               f'<td data-label="收到" class="nowrap">{received}</td>'
+               f'<td data-label="问题">{_problems_html(s)}{notes}</td></tr>')
+    yield "</table>"
 
 
 def _problems_html(status: UnitStatus) -> str:
@@ -295,7 +301,9 @@ def _problems_html(status: UnitStatus) -> str:
 
 def write_status_html(board: Board, path: Path, base: Path | None = None,
                       indicators: Indicators | None = None) -> Path:
-    write_text(path, status_html(board, base, indicators))
+    """status.html, written piece by piece (50,000 units make a page of 150 MB)."""
+    with atomic_write(path) as tmp, tmp.open("w", encoding="utf-8") as out:
+        out.writelines(status_html_parts(board, base, indicators))
     return path
 
 
