@@ -480,3 +480,31 @@ def test_a_write_only_workbook_given_up_half_way_leaves_nothing(tmp_path: Path) 
     assert done.stdout.strip() == "stopped", done.stderr
     assert done.stderr == ""
     assert not list(temp.glob("openpyxl*"))
+
+
+def test_packed_narratives_live_in_a_file_and_survive_a_fork() -> None:
+    """The sections of 50,000 units are not kept in memory: each is two numbers there."""
+    import multiprocessing
+
+    from nianbao import packed as packing
+
+    texts = [{"s1": (f"第{i}段。" * 50,), "s5": (), "s6": ("结尾。",)} for i in range(50)]
+    _KEPT[:] = [PackedNarrative(t) for t in texts]
+    assert not any(hasattr(k, "__dict__") for k in _KEPT)  # slots only: the keys and a place
+    assert [dict(k) for k in _KEPT] == texts
+    assert packing._SPILL._size > 0
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # a forked child reads the inherited ones and adds its own
+        got = pool.apply(_read_in_child)
+    assert got == (texts[-1]["s1"], ("子进程。",))
+    assert dict(_KEPT[-1]) == texts[-1]  # the parent's, untouched by the child's
+    assert dict(PackedNarrative({"s1": ("又一段。",)})) == {"s1": ("又一段。",)}
+
+
+_KEPT: list[PackedNarrative] = []
+
+
+def _read_in_child() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    own = PackedNarrative({"s1": ("子进程。",)})
+    return _KEPT[-1]["s1"], own["s1"]

@@ -7,8 +7,9 @@ packed (:func:`pack_report`), about 2 KB:
 
 * ``values``: a :class:`PackedValues` mapping, the numbers in the smallest array
   type that holds them, the keys shared by every report of the same format;
-* ``narrative``: a :class:`PackedNarrative` mapping, the text compressed and
-  decompressed on each read (it is read a few times a batch, not per cell);
+* ``narrative``: a :class:`PackedNarrative` mapping, the text compressed into a
+  temporary file and decompressed on each read (it is read a few times a batch,
+  not per cell);
 * ``positions``: one shared mapping for every report whose cells sit where the
   standard form puts them.
 
@@ -20,10 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+import tempfile
+import threading
 import zlib
 from array import array
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from typing import BinaryIO
 
 from nianbao.model import FileReport, Submission, Value
 
@@ -92,17 +97,20 @@ def _intern_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class PackedNarrative(Mapping[str, tuple[str, ...]]):
-    """``section -> paragraphs``, compressed; each read decompresses (a few µs)."""
+    """``section -> paragraphs``, compressed into this process's spill file (:class:`_Spill`):
+    in memory only where it is (two numbers); each read decompresses (a few µs)."""
 
-    __slots__ = ("_blob", "_keys")
+    __slots__ = ("_keys", "_length", "_offset")
 
     def __init__(self, narrative: Mapping[str, tuple[str, ...]]) -> None:
         self._keys = tuple(sys.intern(k) for k in narrative)
         data = json.dumps([list(narrative[k]) for k in self._keys], ensure_ascii=False)
-        self._blob = zlib.compress(data.encode("utf-8", "surrogatepass"), 6)
+        self._offset, self._length = _SPILL.put(zlib.compress(
+            data.encode("utf-8", "surrogatepass"), 6))
 
     def _all(self) -> dict[str, tuple[str, ...]]:
-        lists = json.loads(zlib.decompress(self._blob).decode("utf-8", "surrogatepass"))
+        blob = _SPILL.get(self._offset, self._length)
+        lists = json.loads(zlib.decompress(blob).decode("utf-8", "surrogatepass"))
         return {k: tuple(v) for k, v in zip(self._keys, lists, strict=True)}
 
     def __getitem__(self, key: str) -> tuple[str, ...]:
@@ -129,7 +137,53 @@ class PackedNarrative(Mapping[str, tuple[str, ...]]):
         return f"PackedNarrative({self._all()!r})"
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, tuple[str, ...]]]]:
-        return PackedNarrative, (self._all(),)
+        # to another process (a worker) as a plain dict: the spill file is this process's
+        return dict, (self._all(),)
+
+
+class _Spill:
+    """An anonymous temporary file the narratives of a batch are appended to.
+
+    A unit's sections are some 1.5 KB even compressed: 75 MB for 50,000 units
+    that are read a few times a run.  The file has no name (removed by the
+    system when the process ends, however it ends) and is opened on first use.
+    A child made by ``fork`` reads what it inherited from its parent's file and
+    appends to a file of its own (offsets past the inherited part).
+    """
+
+    def __init__(self) -> None:
+        self._file: BinaryIO | None = None
+        self._pid = 0
+        self._base = 0  # offsets below this are in the inherited file
+        self._size = 0  # the next offset
+        self._inherited: BinaryIO | None = None
+        self._lock = threading.Lock()
+
+    def put(self, blob: bytes) -> tuple[int, int]:
+        with self._lock:
+            handle = self._handle()
+            offset = self._size
+            os.pwrite(handle.fileno(), blob, offset - self._base)
+            self._size += len(blob)
+            return offset, len(blob)
+
+    def get(self, offset: int, length: int) -> bytes:
+        with self._lock:
+            handle = self._handle()
+            if offset < self._base and self._inherited is not None:
+                return os.pread(self._inherited.fileno(), length, offset)
+            return os.pread(handle.fileno(), length, offset - self._base)
+
+    def _handle(self) -> BinaryIO:
+        if self._file is None or self._pid != os.getpid():
+            if self._file is not None:  # forked: the parent's file stays readable
+                self._inherited, self._base = self._file, self._size
+            self._file = tempfile.TemporaryFile(prefix="nianbao-narratives-")
+            self._pid = os.getpid()
+        return self._file
+
+
+_SPILL = _Spill()
 
 
 # shared, so never to be changed (nothing changes a report's positions once read)
