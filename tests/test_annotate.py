@@ -154,3 +154,29 @@ def test_status_writes_the_marked_up_copy_beside_the_feedback(tmp_path: Path) ->
     write_form(ws / "inputs" / "a.xlsx", submission(rows[0], 1))  # fixed: the copy goes
     runner.invoke(main, ["status", "-w", str(ws), "-q"])
     assert list(feedback.glob("*_批注.xlsx")) == []
+
+
+def test_the_copy_keeps_every_merged_range_and_cell_as_saved(tmp_path: Path) -> None:
+    """The marked-up copy is opened without openpyxl's re-working of merged cells (half its
+    time): the ranges are all there, and every other cell is as the agency's file has it."""
+    form = _broken(tmp_path)
+    report = check_file(form)
+    out = tmp_path / "copy.xlsx"
+    assert annotate(report, out) == out
+
+    source, copy = load_workbook(form), load_workbook(out)
+    marked = {(f.sheet, f.cell) for f in report.findings if f.sheet and f.cell}
+    merged_any = False
+    for ws in source.worksheets:
+        other = copy[ws.title]
+        ranges = {str(r) for r in ws.merged_cells.ranges}
+        merged_any = merged_any or bool(ranges)
+        assert ranges == {str(r) for r in other.merged_cells.ranges}, ws.title
+        for row in ws.iter_rows():
+            for cell in row:
+                twin = other[cell.coordinate]
+                assert twin.value == cell.value, (ws.title, cell.coordinate)
+                assert repr(twin.border) == repr(cell.border), (ws.title, cell.coordinate)
+                if (ws.title, cell.coordinate) not in marked:
+                    assert repr(twin.fill) == repr(cell.fill), (ws.title, cell.coordinate)
+    assert merged_any

@@ -17,6 +17,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -65,9 +67,9 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -
         return None
     try:
         raw = data if data is not None else report.file.read_bytes()
-        wb = load_workbook(io.BytesIO(raw), rich_text=True)
+        wb = open_keeping_merges(raw)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            EOFError):
+            EOFError, ET.ParseError):
         return None
     erase_private(wb)  # the copy leaves the office: no applicant names, no content summaries
     marked = mark(wb, report.findings)
@@ -75,6 +77,48 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -
     with atomic_write(out_path) as tmp:
         wb.save(tmp)
     return out_path
+
+
+_MERGES = re.compile(rb"<(?:[\w.-]+:)?mergeCells\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?mergeCells>)",
+                     re.S)
+_MERGE_REF = re.compile(rb'<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref="([A-Za-z]{1,3}\d+'
+                        rb'(?::[A-Za-z]{1,3}\d+)?)"')
+
+
+def open_keeping_merges(raw: bytes) -> Workbook:
+    """The workbook as openpyxl loads it, but for its merged ranges, put back as they are.
+
+    On loading, openpyxl replaces every cell of a merged range and works out its
+    borders again from the top-left cell: half the time of a marked-up copy of
+    the form.  The file's own cells already carry their borders; here the ranges
+    are taken out of the sheets before loading and declared again afterwards, so
+    the copy keeps the cells as the agency's program saved them.
+    """
+    from openpyxl.worksheet.merge import MergedCellRange
+
+    from nianbao.package import sheet_parts
+
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    parts = sheet_parts(source)
+    merges: dict[str, list[str]] = {}
+    unmerged = io.BytesIO()
+    with zipfile.ZipFile(unmerged, "w", zipfile.ZIP_STORED) as out:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                found = _MERGES.search(content)
+                if found:
+                    merges[info.filename] = [ref.decode("ascii").upper() for ref in
+                                             _MERGE_REF.findall(found.group(0))]
+                    content = content[:found.start()] + content[found.end():]
+            out.writestr(info.filename, content)  # not ``info``: writing changes it
+    wb = load_workbook(unmerged, rich_text=True)
+    for name, part in parts.items():
+        if name in wb.sheetnames and part in merges:
+            ws = wb[name]
+            for ref in merges[part]:
+                ws.merged_cells.add(MergedCellRange(ws, ref))
+    return wb
 
 
 def mark(wb: Workbook, findings: Iterable[Finding]) -> dict[Finding, str]:

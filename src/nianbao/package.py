@@ -282,6 +282,11 @@ def _xml_unescape(text: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part in the package (``xl/worksheets/sheet1.xml``)."""
+    return _sheet_parts(zf)[0]
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     """Sheet name -> its XML part, from xl/workbook.xml and its relationships; and whether
     the workbook is nianbao's own form (it names the form's hidden identity cells)."""
