@@ -32,7 +32,7 @@ from nianbao.errors import NianbaoError, OutputError
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding, Submission
 from nianbao.naming import output_path
-from nianbao.packed import pack_submission
+from nianbao.packed import pack_submission, shared_path
 from nianbao.pool import STALL_SECONDS
 from nianbao.previous import PreviousData, with_cross_year
 from nianbao.safetext import path_text
@@ -250,6 +250,20 @@ def _unchanged(job: _Job, input_hash: str) -> Outcome:
                    input_hash=input_hash)
 
 
+def _kept(outcome: Outcome, read: FileReport | None) -> Outcome:
+    """What the batch keeps of an outcome to its end: its submission packed (or, for a report
+    read beforehand, that report's own), its paths sharing their folders' parts."""
+    sub = outcome.submission
+    if sub is not None:
+        sub = pack_submission(sub)
+    elif read is not None and outcome.status in (Status.BUILT, Status.DRAFT):
+        sub = read.submission
+    return dataclasses.replace(
+        outcome, file=read.file if read is not None else shared_path(outcome.file),
+        outputs=tuple(shared_path(p) for p in outcome.outputs),
+        staged=tuple(shared_path(p) for p in outcome.staged), submission=sub)
+
+
 def _process(job: _Job) -> Outcome:
     """Read, check, render one agency (in a worker); its files go to staging names.
 
@@ -314,8 +328,10 @@ def _process(job: _Job) -> Outcome:
         return Outcome(status=Status.FAILED, reasons=(_write_failed(job.out_dir, exc),),
                        **base)  # type: ignore[arg-type]
     t3 = time.perf_counter()
+    # a report read beforehand stays with the main process: not sent back (build_all adds it)
     return Outcome(status=Status.DRAFT if draft else Status.BUILT, outputs=tuple(finals),
-                   staged=tuple(staged), reasons=report.errors if draft else (), submission=sub,
+                   staged=tuple(staged), reasons=report.errors if draft else (),
+                   submission=sub if job.report is None else None,
                    timings=(("read+check", t1 - t0), ("render", t2 - t1), ("write", t3 - t2)),
                    **base)  # type: ignore[arg-type]
 
@@ -390,10 +406,7 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
 
     def collect_outcomes(results: Iterable[Outcome]) -> None:
         for i, outcome in enumerate(results, 1):
-            if outcome.submission is not None:  # kept to the end of the batch: packed
-                outcome = dataclasses.replace(outcome,
-                                              submission=pack_submission(outcome.submission))
-            outcomes.append(outcome)
+            outcomes.append(_kept(outcome, ready.get(outcome.file)))
             for stage, seconds in outcome.timings:
                 summary.timings[stage] += seconds
             if progress:

@@ -28,6 +28,7 @@ import threading
 import zlib
 from array import array
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from pathlib import Path
 from typing import BinaryIO
 
 from nianbao.model import FileReport, Submission, Value
@@ -207,12 +208,39 @@ def pack_submission(sub: Submission) -> Submission:
     values = sub.values if isinstance(sub.values, PackedValues) else PackedValues(sub.values)
     narrative = (sub.narrative if isinstance(sub.narrative, PackedNarrative)
                  else PackedNarrative(sub.narrative))
-    return dataclasses.replace(sub, values=values, narrative=narrative)
+    return dataclasses.replace(
+        sub, values=values, narrative=narrative,
+        level=_intern(sub.level), format_id=_intern(sub.format_id),
+        source=shared_path(sub.source) if sub.source is not None else None)
 
 
 def pack_report(report: FileReport) -> FileReport:
     """The same report, packed to be kept for a whole batch (see the module's text)."""
     sub = report.submission
-    return dataclasses.replace(
-        report, submission=pack_submission(sub) if sub is not None else None,
-        positions=_shared_positions(report.positions))
+    file = shared_path(report.file)
+    packed = pack_submission(sub) if sub is not None else None
+    if packed is not None and packed.source == file:
+        packed = dataclasses.replace(packed, source=file)  # one path object, not two
+    return dataclasses.replace(report, file=file, submission=packed,
+                               positions=_shared_positions(report.positions),
+                               form_version=_intern(report.form_version))
+
+
+_FOLDERS: dict[str, Path] = {}  # a folder's path, shared by the files in it
+_FOLDERS_MAX = 1 << 16
+
+
+def shared_path(path: Path) -> Path:
+    """``path`` made from its folder's shared path object: the folder's parts are stored
+    once for all its files, not once per file (a path unpickled from a worker has its own)."""
+    parent = str(path.parent)
+    folder = _FOLDERS.get(parent)
+    if folder is None:
+        folder = path.parent
+        if len(_FOLDERS) < _FOLDERS_MAX:
+            _FOLDERS[parent] = folder
+    return folder / path.name
+
+
+def _intern(text: str) -> str:
+    return sys.intern(text) if type(text) is str else text
