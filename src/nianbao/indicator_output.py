@@ -101,7 +101,7 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
 
     yoy = TableSheet(wb.create_sheet(SHEETS[1]), (12, 30, 36, 10, 10, 12, 8))
     yoy.head(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
-    shown, total = 0, sum(len(u.changes) for u in ind.everyone)
+    shown, total = 0, sum(len(u.measures) for u in ind.everyone)
     for c, u in ((change, unit) for unit in ind.everyone for change in unit.changes):
         if shown == SHEET_ROWS - 2 and total > shown:  # a province's season: a row a measure
             yoy.line(rows_left_out(total, shown, "各单位的状态页面（status.html）"))

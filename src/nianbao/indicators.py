@@ -188,14 +188,23 @@ class UnitIndicators:
     disclosure: Rate
     review: Rate
     litigation: Rate
-    changes: tuple[Change, ...]
+    measures: tuple[Measure, ...]  # the tracked rows (one shared tuple for every unit)
     history: Mapping[int, int | None]  # year -> 本年新收 (archived years and this one)
     last_values: Values | None = None  # last year's values (None: not archived)
     findings: tuple[Finding, ...] = ()
 
     @property
+    def changes(self) -> tuple[Change, ...]:
+        """Each tracked row this year against last year, made when asked: kept for every
+        unit of a province's season they would be a million objects."""
+        return tuple(Change(m, _count(self.values, m.key), _count(self.last_values, m.key))
+                     for m in self.measures)
+
+    @property
     def new(self) -> Change:
-        return self.changes[0]
+        measure = self.measures[0]
+        return Change(measure, _count(self.values, measure.key),
+                      _count(self.last_values, measure.key))
 
     @property
     def has_last_year(self) -> bool:
@@ -335,8 +344,7 @@ def _unit(code: str, name: str, level: str, year: int, now: Values, last: Values
         code=code, name=name, level=level, year=year, values=now,
         disclosure=rate(now, parts["disclosure"]), review=rate(now, parts["review"]),
         litigation=rate(now, parts["litigation"]),
-        changes=tuple(Change(m, _count(now, m.key), _count(last, m.key)) for m in measures),
-        history={y: _count(v, new) for y, v in sorted(by_year.items())}, last_values=last)
+        measures=measures, history={y: _count(v, new) for y, v in sorted(by_year.items())}, last_values=last)
 
 
 # ------------------------------------------------------------------ warnings
@@ -395,7 +403,7 @@ class Peers:
         if key not in self._sorted:
             self._sorted[key] = sorted(c for u in self.units
                                        if (level is None or u.level == level)
-                                       and (c := u.changes[i].now) is not None)
+                                       and (c := _count(u.values, u.measures[i].key)) is not None)
         return self._sorted[key]
 
 
@@ -449,7 +457,7 @@ def _with_findings(unit: UnitIndicators, peers: Sequence[UnitIndicators] | Peers
                                              if peers else [])
     return UnitIndicators(code=unit.code, name=unit.name, level=unit.level, year=unit.year,
                           values=unit.values, disclosure=unit.disclosure, review=unit.review,
-                          litigation=unit.litigation, changes=unit.changes,
+                          litigation=unit.litigation, measures=unit.measures,
                           history=unit.history, last_values=unit.last_values,
                           findings=tuple(found))
 
