@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import heapq
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -642,7 +643,19 @@ def _gram_hash(gram: str) -> int:
     return int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-def _estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+def _buckets(hashes: array[int], owners: array[int]) -> Iterator[list[int]]:
+    """The units (in their order) sharing each hash: the index as runs of a sort."""
+    order = sorted(range(len(hashes)), key=hashes.__getitem__)  # stable: units stay in order
+    start = 0
+    while start < len(order):
+        value, end = hashes[order[start]], start + 1
+        while end < len(order) and hashes[order[end]] == value:
+            end += 1
+        yield [owners[k] for k in order[start:end]]
+        start = end
+
+
+def _estimate(a: Sequence[int], b: Sequence[int]) -> float:
     """Jaccard similarity estimated from two bottom-k sketches."""
     union = sorted(set(a) | set(b))[:SKETCH_SIZE]
     both = set(a) & set(b)
@@ -663,19 +676,22 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
     out: list[SimilarPair] = []
     floor = settings.similar_threshold - SKETCH_MARGIN
     for section in ("s1", "s5", "s6"):
-        sketches: dict[int, tuple[int, ...]] = {}
-        index: dict[int, list[int]] = {}
+        # arrays, not tuples and dicts of Python ints: a province's sketches in a few MB
+        sketches: dict[int, array[int]] = {}
+        banded, owners = array("Q"), array("l")  # the index: (hash, unit) in two columns
         for i, unit in enumerate(units):
             text = "".join(unit.narrative.get(section, ()))
             if len(text) < settings.similar_min_chars:
                 continue
-            sketch = tuple(heapq.nsmallest(SKETCH_SIZE, {_gram_hash(g) for g in shingles(text)}))
+            sketch = array("Q", heapq.nsmallest(SKETCH_SIZE,
+                                                {_gram_hash(g) for g in shingles(text)}))
             sketches[i] = sketch
-            for value in sketch[:SKETCH_BAND]:
-                index.setdefault(value, []).append(i)
+            band = sketch[:SKETCH_BAND]
+            banded.extend(band)
+            owners.extend([i] * len(band))
         limit = min(max(len(sketches) // 2, 2), SKETCH_BUCKET_MAX)
         pairs: set[tuple[int, int]] = set()
-        for members in index.values():
+        for members in _buckets(banded, owners):
             if 2 <= len(members) <= limit:
                 for x in range(len(members)):
                     for y in range(x + 1, len(members)):
@@ -683,7 +699,7 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
                         if pair not in pairs and _estimate(sketches[pair[0]],
                                                            sketches[pair[1]]) >= floor:
                             pairs.add(pair)
-        del index, sketches
+        del banded, owners, sketches
         grams: dict[int, set[str]] = {}  # the units of the pairs, one section at a time
         for i, j in sorted(pairs):
             for k in (i, j):
