@@ -763,20 +763,25 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
         for n in g:
             group_of.setdefault(fold_name(n), g)
     units: list[Unit] = []
+    anchors_of: dict[bool, Mapping[str, tuple[str | None, str | None]]] = {}  # one per kind
     for i in chosen:
         report = reports[i]
         sub = report.submission
         assert sub is not None
         own = group_of.get(fold_name(sub.agency), ())
+        workbook = report.file.suffix.lower() in (".xlsx", ".xlsm")
+        if workbook not in anchors_of:
+            anchors_of[workbook] = {s: _anchor(report, s, spec) for s in ("s1", "s5", "s6")}
         units.append(Unit(agency=sub.agency, names=own, narrative=sub.narrative,
-                          file=report.file.name,
-                          anchors={s: _anchor(report, s, spec) for s in ("s1", "s5", "s6")}))
-    extra: dict[int, list[Finding]] = {i: [] for i in chosen}
+                          file=report.file.name, anchors=anchors_of[workbook]))
+    extra: dict[int, list[Finding]] = {}
     if settings.text_agency:
         pattern = _names_pattern({n for g in groups for n in g} | {u.agency for u in units})
         for i, unit in zip(chosen, units, strict=True):
             if not _speaks_for_others(reports[i]):
-                extra[i] += _other_agency(unit, pattern, settings)
+                found = list(_other_agency(unit, pattern, settings))
+                if found:
+                    extra.setdefault(i, []).extend(found)
     if settings.text_similar:
         for pair in similar_sections(units, settings):
             a, b = (reports[chosen[pair.first]], reports[chosen[pair.second]])
@@ -786,7 +791,7 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
             for me, other in ((pair.first, pair.second), (pair.second, pair.first)):
                 unit, them = units[me], units[other]
                 sheet, cell = unit.anchors.get(pair.section, (None, None))
-                extra[chosen[me]].append(kinds.finding(
+                extra.setdefault(chosen[me], []).append(kinds.finding(
                     "text-similar:batch", settings=settings, sheet=sheet, cell=cell,
                     title=spec.section(pair.section).title, other=them.agency,
                     other_file=them.file, similarity=pair.similarity))
@@ -797,8 +802,10 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
                     continue
                 last_year = str(last.year) if last.year else "上"
                 last_file = last.source.name if last.source else "（文件不详）"
-                extra[i] += similar_to_last_year(unit, last.narrative, last_year, last_file,
-                                                 settings)
+                found = list(similar_to_last_year(unit, last.narrative, last_year, last_file,
+                                                  settings))
+                if found:
+                    extra.setdefault(i, []).extend(found)
     out = list(reports)
     for i, found in extra.items():
         if found:
