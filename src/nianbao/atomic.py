@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -53,6 +54,19 @@ def write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Atomically write ``data`` to ``path`` (``sync``: see :func:`atomic_write`)."""
     with atomic_write(path, sync=sync) as tmp:
         tmp.write_bytes(data)
+
+
+def write_json(path: Path, data: object, *, sync: bool = True) -> None:
+    """Atomically write ``data`` as indented JSON (UTF-8, Chinese as it is), streamed to the
+    file rather than made into one string first (a province's manifest is tens of MB).
+
+    A lone surrogate (a file name in undecodable bytes) is written as its JSON escape
+    ``\\udcXX``: valid JSON that reads back as the very same string.
+    """
+    with atomic_write(path, sync=sync) as tmp, tmp.open(
+            "w", encoding="utf-8", errors="backslashreplace") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+        out.write("\n")
 
 
 def write_text(path: Path, text: str, *, sync: bool = True) -> None:

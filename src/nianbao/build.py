@@ -25,6 +25,7 @@ from nianbao.atomic import (
     describe_os_error,
     tmp_prefix,
     write_bytes,
+    write_json,
     write_text,
 )
 from nianbao.check import check_file, collect, is_blank, newest_first
@@ -161,11 +162,8 @@ def _read_manifest(out_dir: Path) -> dict[str, dict[str, object]]:
 
 
 def _write_manifest(out_dir: Path, entries: dict[str, dict[str, object]]) -> None:
-    text = json.dumps({"version": 1, "entries": dict(sorted(entries.items()))},
-                      ensure_ascii=False, indent=1)
-    # A path in undecodable bytes (lone surrogates) is kept as a JSON \udcXX escape:
-    # valid JSON that reads back as the very same path.
-    write_bytes(out_dir / MANIFEST, (text + "\n").encode("utf-8", "backslashreplace"))
+    # a path in undecodable bytes (lone surrogates) is kept as a JSON \udcXX escape
+    write_json(out_dir / MANIFEST, {"version": 1, "entries": dict(sorted(entries.items()))})
 
 
 def _entry_key(path: Path) -> str:
@@ -459,8 +457,7 @@ def _write_summary(summary: BuildSummary, failure: OSError | None) -> None:
     out_dir = summary.out_dir
     try:
         write_text(out_dir / SUMMARY_TXT, summary.to_text())
-        write_text(out_dir / SUMMARY_JSON,
-                   json.dumps(summary.to_dict(), ensure_ascii=False, indent=1) + "\n")
+        write_json(out_dir / SUMMARY_JSON, summary.to_dict())
     except OSError as exc:
         failure = failure or exc
     if failure is not None:
