@@ -409,3 +409,23 @@ def test_many_units_get_grouped_bars_by_year_instead_of_lines(tmp_path: Path) ->
     trend = charts[0]
     assert len(trend.series) == 3  # one per year, named 2023年 … 2025年
     assert all(len(_cells(s.val.numRef.f)) == len(now) for s in trend.series)
+
+
+def test_year_on_year_sheet_lists_only_units_with_a_last_year() -> None:
+    """A unit without an archived last year has nothing to compare: no rows of "—" for it,
+    one line saying how many were left out; the others have a row per tracked measure."""
+    now = [sub("A", 2025, t3(10, 4)), sub("B", 2025, t3(20, 5)), sub("C", 2025, t3(5, 1))]
+    ind = indicators(now, [sub("A", 2024, t3(8, 3))])
+    wb = Workbook(write_only=True)
+    add_indicator_sheets(wb, ind)
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"yoy-{os.getpid()}.xlsx"
+    try:
+        wb.save(path)
+        rows = list(load_workbook(path)[SHEETS[1]].iter_rows(values_only=True))
+    finally:
+        path.unlink(missing_ok=True)
+    listed = [r for r in rows[1:-1] if r[0]]
+    assert {r[0] for r in listed} == {"A"}
+    assert len(listed) == len(tracked())
+    assert any(r[1] == ind.total.name for r in rows)  # the 合计 has last year's part
+    assert rows[-1][0] == "另有 2 个单位没有上年数据（归档中没有），不列出。"

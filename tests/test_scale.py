@@ -338,11 +338,19 @@ def test_sheets_longer_than_a_spreadsheet_allows_end_with_what_was_left_out(
     from openpyxl import load_workbook
 
     from nianbao import indicator_output, status_output
+    from nianbao.archive import Entry, open_archive, store
+    from nianbao.config import load_config
 
     ws, rows, runner = _season(tmp_path, 4)
     for i, row in enumerate(rows):
         write_form(ws / "inputs" / f"{i}.xlsx", submission(row, i),
                    edits={"t3.r1.natural": -1, "t3.r1.legal": -2, "t3.r1.other": -3})
+    config = load_config(ws / "nianbao.toml")
+    assert config is not None
+    engine = open_archive(config)  # last year archived: each unit has its 同比 rows
+    store(engine, [Entry(submission=submission(row, 10 + i, year=YEAR - 1), origin="import",
+                         valid=True) for i, row in enumerate(rows)])
+    engine.dispose()
     for module in (indicator_output, status_output):
         monkeypatch.setattr(module, "SHEET_ROWS", 6)
     monkeypatch.setattr("nianbao.sheetprint.SHEET_ROWS", 6)

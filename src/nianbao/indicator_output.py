@@ -101,15 +101,22 @@ def add_indicator_sheets(wb: Workbook, ind: Indicators) -> None:
 
     yoy = TableSheet(wb.create_sheet(SHEETS[1]), (12, 30, 36, 10, 10, 12, 8))
     yoy.head(["单位编码", "单位名称", "项目", f"{ind.year}年", f"{ind.year - 1}年", "同比", "倍数"])
-    shown, total = 0, sum(len(u.measures) for u in ind.everyone)
-    for c, u in ((change, unit) for unit in ind.everyone for change in unit.changes):
-        if shown == SHEET_ROWS - 2 and total > shown:  # a province's season: a row a measure
+    # a unit with no archived last year has nothing to compare: 23 rows of "—" each
+    compared = [u for u in ind.everyone if u.has_last_year]
+    alone = len(ind.everyone) - len(compared)
+    room = SHEET_ROWS - 2 - (1 if alone else 0)  # the heading, the cut line, the note
+    shown, total = 0, sum(len(u.measures) for u in compared)
+    for c, u in ((change, unit) for unit in compared for change in unit.changes):
+        if shown == room and total > shown:  # a province's season: a row a measure
             yoy.line(rows_left_out(total, shown, "各单位的状态页面（status.html）"))
             break
         shown += 1
         ratio = c.ratio
         yoy.plain([u.code, u.name, c.measure.label, c.now, c.before, change_text(c),
                    float(ratio) if ratio is not None else "—"], formats=_RATIO)
+    if alone:
+        yoy.line([f"另有 {alone} 个单位没有上年数据（归档中没有），不列出。"
+                  if compared else "各单位都没有上年数据（归档中没有），无法比较。"])
     yoy.close(title(SHEETS[1]))
 
     notes = TableSheet(wb.create_sheet(SHEETS[2]), (12, 30, 22, 110))

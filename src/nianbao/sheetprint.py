@@ -10,6 +10,7 @@ numbers in the page header and footer, so every printed page says what it is.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -125,6 +126,11 @@ def _print_page(ws: Worksheet | WriteOnlyWorksheet, title: str, columns: int,
     ws.oddFooter.center.size = 9
 
 
+@functools.cache
+def _wrap(horizontal: str) -> Alignment:
+    return Alignment(horizontal=horizontal, vertical="top", wrap_text=True)
+
+
 HEAD_FONT = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEAD_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -150,7 +156,7 @@ class TableSheet:
         self.header_row = 0
         self.boxed_to = 0  # the last row of the table (its borders)
         self.landscape = landscape
-        self._styles: dict[tuple[object, ...], StyleArray] = {}
+        self._styles: dict[tuple[object, ...], tuple[StyleArray, tuple[object, ...]]] = {}
         for i, width in enumerate(self.widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = width
         if freeze:
@@ -161,9 +167,11 @@ class TableSheet:
               alignment: Alignment | None = None, border: bool = False,
               number_format: str | None = None) -> Cell:
         cell = WriteOnlyCell(self.ws, value)
-        key = (font, fill, alignment, border, number_format)
-        style = self._styles.get(key)
-        if style is None:  # registering a style is slow; a table has a handful of them
+        # by identity: hashing a style object walks all its parts (a million cells a sheet);
+        # the cache holds the objects, so an id is never reused while it is a key
+        key = (id(font), id(fill), id(alignment), border, number_format)
+        cached = self._styles.get(key)
+        if cached is None:  # registering a style is slow; a table has a handful of them
             if font is not None:
                 cell.font = font
             if fill is not None:
@@ -174,9 +182,9 @@ class TableSheet:
                 cell.border = BORDER
             if number_format is not None:
                 cell.number_format = number_format
-            self._styles[key] = StyleArray(cell._style)
+            self._styles[key] = (StyleArray(cell._style), (font, fill, alignment))
         else:
-            cell._style = StyleArray(style)
+            cell._style = StyleArray(cached[0])
         return cell
 
     def line(self, values: Sequence[object] = (), *, font: Font | None = None) -> None:
@@ -217,8 +225,7 @@ class TableSheet:
             horizontal = align.get(col) if align else None
             cells.append(self._cell(
                 value, font=font, fill=fills.get(col) if fills else None,
-                alignment=Alignment(horizontal=horizontal, vertical="top", wrap_text=True)
-                if horizontal else WRAP,
+                alignment=_wrap(horizontal) if horizontal else WRAP,
                 border=True, number_format=formats.get(col) if formats else None))
         if lines > 1:
             self.ws.row_dimensions[self.rows].height = min(409.0, LINE_POINTS * lines + 3)
