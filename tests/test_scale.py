@@ -516,3 +516,27 @@ _KEPT: list[PackedNarrative] = []
 def _read_in_child() -> tuple[tuple[str, ...], tuple[str, ...]]:
     own = PackedNarrative({"s1": ("子进程。",)})
     return _KEPT[-1]["s1"], own["s1"]
+
+
+def test_run_knows_what_it_built_without_hashing_every_file_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` has just built the reports: its board says 已生成 from the build's own outcomes,
+    without reading the manifest and every workbook again (50,000 files)."""
+    import json
+
+    from nianbao import build
+
+    ws, rows, runner = _season(tmp_path, 3)
+    for i, row in enumerate(rows):
+        write_form(ws / "inputs" / f"{i}.xlsx", submission(row, i),
+                   edits={"t3.r4.natural": 999} if i == 2 else None)
+
+    def no_second_look(*_args: object, **_kwargs: object) -> bool:
+        raise AssertionError("up_to_date called during run")
+
+    monkeypatch.setattr(build, "up_to_date", no_second_look)
+    result = runner.invoke(main, ["run", "-w", str(ws), "-q", "-j", "1"])
+    assert result.exit_code == 1, result.output
+    monkeypatch.undo()
+    states = json.loads(runner.invoke(main, ["status", "-w", str(ws), "--json"]).output)
+    assert states["counts"]["已生成"] == 2 and states["counts"]["数据有误"] == 1

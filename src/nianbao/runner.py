@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -324,13 +324,19 @@ def gather(config: Config, *, progress: Progress | None = None,
 
 
 def board_for(gathered: Gathered, *, html: bool | None = None,
-              drafts: bool | None = None) -> Board:
-    """The status board; 已生成 where the unit's report is up to date (same build options)."""
+              drafts: bool | None = None, built: Collection[Path] | None = None) -> Board:
+    """The status board; 已生成 where the unit's report is up to date (same build options).
+
+    ``built``: the files whose reports this very run built or found unchanged (``run``):
+    then that is known without reading the manifest and hashing every file again.
+    """
     from nianbao.build import up_to_date
 
     config = gathered.config
 
     def is_built(report: FileReport) -> bool:
+        if built is not None:
+            return report.valid and report.file in built
         return up_to_date(report, config.outputs, config.template, config.settings,
                           html=html, drafts=drafts)
 
@@ -426,6 +432,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
     say = log or (lambda _msg, _level="信息": None)
     gathered = gather(config, progress=progress, log=say, jobs=options.jobs)
     build_dict: dict[str, object] | None = None
+    built: set[Path] | None = None
     failed = 0
     if not options.skip_build:
         from nianbao.build import Status, build_all
@@ -441,6 +448,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
             progress=(lambda done, total, _o: progress("生成报告", done, total)) if progress
             else None, previous=gathered.previous)
         build_dict = summary.to_dict()
+        built = {o.file for o in summary.outcomes if o.status in (Status.BUILT, Status.UNCHANGED)}
         note = archive_reports_of(config, reports, "run")
         if note:
             say(note)
@@ -448,7 +456,7 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
         say("报告：" + build_counts_text(build_dict))
         for note in summary.notes:
             say(note, "注意")
-    board = board_for(gathered, html=options.html, drafts=options.drafts)
+    board = board_for(gathered, html=options.html, drafts=options.drafts, built=built)
     write_status(gathered, board, jobs=options.jobs)
     say(board.totals_line())
     for status in board.units:
