@@ -99,6 +99,9 @@ def open_keeping_merges(raw: bytes) -> Workbook:
     from nianbao.package import sheet_parts
 
     source = zipfile.ZipFile(io.BytesIO(raw))
+    names = source.namelist()
+    if len(set(names)) != len(names):  # two copies of one part: corrupt, never guessed
+        raise zipfile.BadZipFile("duplicate part")
     parts = sheet_parts(source)
     merges: dict[str, list[str]] = {}
     unmerged = io.BytesIO()
