@@ -150,13 +150,13 @@ def run_lock(path: Path) -> Iterator[LockInfo | None]:
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _block_signals() -> set[signal.Signals] | None:
+def _block_signals() -> set[int | signal.Signals] | None:
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
 
 
-def _restore_signals(masked: set[signal.Signals] | None) -> None:
+def _restore_signals(masked: set[int | signal.Signals] | None) -> None:
     if masked is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
