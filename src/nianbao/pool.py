@@ -8,8 +8,9 @@
   the workers start, so a signal in that instant is delivered to the main
   process afterwards rather than printing a worker's traceback.
 * When the main process stops (an exception, Ctrl+C, SIGTERM) the pool is
-  terminated at once (its workers killed if that does not end within seconds); and when no result arrives for ``stall_seconds`` the pool is
-  killed and the jobs not done are returned as stalled, so a run never hangs.
+  terminated at once (its workers killed if that does not end within seconds);
+  and when no result arrives for ``stall_seconds`` the pool is killed and the
+  jobs not done are returned as stalled, so a run never hangs.
 """
 
 from __future__ import annotations
