@@ -194,14 +194,7 @@ def _scan_fast(xml: bytes, max_rows: int) -> SheetScan | None:
         return None
     if any(_col_number(letters) > MAX_COLS for letters in set(_CELL_COL.findall(xml))):
         return None
-    scan = SheetScan()
-    head = xml.split(b"sheetData", 1)[0]
-    for match in _COL.finditer(head):
-        bounds = dict(_MIN_MAX.findall(match.group(1)))
-        if _HIDDEN.search(match.group(1)) and b"min" in bounds:
-            low = int(bounds[b"min"])
-            high = min(int(bounds.get(b"max") or bounds[b"min"]), MAX_COLS)
-            scan.hidden_cols.update(range(low - 1, high))
+    scan = SheetScan(hidden_cols=_hidden_cols(xml))
     for match in _ROW_TAG.finditer(xml):
         attrs = match.group(1)
         if _HIDDEN.search(attrs):
@@ -224,17 +217,22 @@ def _scan_fast(xml: bytes, max_rows: int) -> SheetScan | None:
     return scan
 
 
-def _scan_cells(xml: bytes, max_rows: int) -> SheetScan:
-    scan = SheetScan()
-    row, col = 0, 0
-    far_spans: list[tuple[int, int]] = []
-    head = xml.split(b"sheetData", 1)[0]
-    for match in _COL.finditer(head):  # <cols><col min="3" max="4" hidden="1"/>
+def _hidden_cols(xml: bytes) -> set[int]:
+    """The hidden columns (0-based) of a sheet: ``<cols><col min="3" max="4" hidden="1"/>``."""
+    hidden: set[int] = set()
+    for match in _COL.finditer(xml.split(b"sheetData", 1)[0]):
         bounds = dict(_MIN_MAX.findall(match.group(1)))
         if _HIDDEN.search(match.group(1)) and b"min" in bounds:
             low = int(bounds[b"min"])
             high = min(int(bounds.get(b"max") or bounds[b"min"]), MAX_COLS)
-            scan.hidden_cols.update(range(low - 1, high))
+            hidden.update(range(low - 1, high))
+    return hidden
+
+
+def _scan_cells(xml: bytes, max_rows: int) -> SheetScan:
+    scan = SheetScan(hidden_cols=_hidden_cols(xml))
+    row, col = 0, 0
+    far_spans: list[tuple[int, int]] = []
     for match in _ROW_OR_CELL.finditer(xml):
         if match.group("row") is not None:
             got = _ATTR_R.search(match.group("row"))
