@@ -19,6 +19,7 @@ the 汇总 and the renderer read them the same way.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import os
@@ -180,6 +181,7 @@ class _Spill:
             if self._file is not None:  # forked: the parent's file stays readable
                 self._inherited, self._base = self._file, self._size
             self._file = tempfile.TemporaryFile(prefix="nianbao-narratives-")
+            atexit.register(self._file.close)  # closed, not left to the interpreter's end
             self._pid = os.getpid()
         return self._file
 
