@@ -112,6 +112,57 @@ def test_archive_export_round_trips(tmp_path: Path, db_url: str, suffix: str) ->
     engine.dispose()
 
 
+def test_store_over_many_chunks_keeps_each_units_values(tmp_path: Path, db_url: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written a few units at a time: every value lands on its own unit-year, and a later
+    copy of a unit-year in the same call (or the same chunk) replaces the earlier one."""
+    import nianbao.archive as archive
+
+    monkeypatch.setattr(archive, "STORE_CHUNK", 2)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    rows = county_rows()[:5]
+    first = [submission(row, seed=i, year=2024) for i, row in enumerate(rows)]
+    again = submission(rows[1], seed=40, year=2024)  # the same unit-year, later in the call
+    older = submission(rows[0], seed=41, year=2023)
+
+    stored = store(engine, (Entry(submission=s, origin="run", valid=True)
+                            for s in [first[0], first[1], again, *first[2:], older]))
+
+    assert stored == 7
+    got = {(s.code, s.year): s for s in submissions(engine)}
+    assert len(got) == 6
+    expected = {**{(s.code, 2024): s for s in first}, (again.code, 2024): again,
+                (older.code, 2023): older}
+    for key, sub in expected.items():
+        assert all(got[key].values[k] == sub.values[k] for k in GB2021.cells), key
+    assert len(list(long_rows(engine))) == 6 * len(GB2021.cells)
+    engine.dispose()
+
+
+def test_a_stopped_store_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import nianbao.archive as archive
+
+    monkeypatch.setattr(archive, "STORE_CHUNK", 1)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    stop = threading.Event()
+
+    def entries():  # type: ignore[no-untyped-def]
+        for i, row in enumerate(county_rows()[:4]):
+            if i == 2:
+                stop.set()  # asked to stop after two units were written
+            yield Entry(submission=submission(row, seed=i, year=2024), origin="run", valid=True)
+
+    with pytest.raises(archive.StoreStopped):
+        store(engine, entries(), stop=stop)
+
+    assert submissions(engine) == []  # rolled back as a whole
+    engine.dispose()
+
+
 def test_archive_export_command(tmp_path: Path) -> None:
     runner = CliRunner()
     ws = _init(tmp_path / "2024", 2024, runner)

@@ -117,3 +117,34 @@ def test_a_signal_raised_inside_a_finalizer_is_not_lost(tmp_path) -> None:  # ty
                           timeout=60)
     assert done.stdout.strip() == "stopped 15", (done.stdout, done.stderr)
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_work_alongside_gives_its_result_or_its_error() -> None:
+    from nianbao.runner import alongside
+
+    with alongside(lambda _stop: 41 + 1) as result:
+        pass
+    assert result() == 42
+    with alongside(lambda _stop: int("x")) as failing:
+        pass
+    with pytest.raises(ValueError):
+        failing()
+
+
+def test_work_alongside_is_stopped_when_the_body_fails() -> None:
+    import threading
+
+    from nianbao.runner import alongside
+
+    seen: list[str] = []
+
+    def work(stop: threading.Event) -> str:
+        while not stop.wait(0.01):  # steps until asked to stop
+            pass
+        seen.append(threading.current_thread().name)
+        return "stopped"
+
+    with pytest.raises(KeyboardInterrupt), alongside(work):
+        raise KeyboardInterrupt  # e.g. SIGINT while the workers render
+    assert seen == ["nianbao-alongside"]  # it saw the stop and ended before the error went on
+    assert not any(t.name == "nianbao-alongside" for t in threading.enumerate())

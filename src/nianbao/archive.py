@@ -14,13 +14,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import Engine, delete, insert, inspect, select
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from nianbao.atomic import atomic_write, write_text
@@ -84,40 +86,78 @@ def _value(text: str | None, key: str | None = None) -> Value | None:
     return int(number) if number == number.to_integral_value() else number
 
 
-def store(engine: Engine, entries: Iterable[Entry]) -> int:
-    """Archive each entry, replacing what the archive held for that unit and year."""
+STORE_CHUNK = 256  # unit-years per round of statements: a few thousand value rows
+
+
+class StoreStopped(Exception):
+    """:func:`store` was asked to stop: nothing of the call was written."""
+
+
+def store(engine: Engine, entries: Iterable[Entry], *, stop: threading.Event | None = None) -> int:
+    """Archive each entry, replacing what the archive held for that unit and year.
+
+    ``entries`` is consumed as it comes (a season's submissions are never all
+    unpacked at once) and written a chunk of units at a time: one lookup of the
+    rows they replace, one insert of their reports and one of their values.
+    ``stop`` set (from another thread) rolls the whole call back between two
+    chunks and raises :class:`StoreStopped`.
+    """
     now = dt.datetime.now(dt.UTC)
     count = 0
     with engine.begin() as conn:
+        chunk: dict[tuple[str, int], Entry] = {}
         for entry in entries:
             sub = entry.submission
             if sub.year is None or not (sub.agency or sub.code):
                 continue
-            unit = unit_key(sub)
-            old = select(archive_reports.c.id).where(archive_reports.c.unit == unit,
-                                                     archive_reports.c.year == sub.year)
-            old_ids = [row.id for row in conn.execute(old)]
-            if old_ids:
-                conn.execute(delete(archive_values).where(
-                    archive_values.c.report_id.in_(old_ids)))
-                conn.execute(delete(archive_register).where(
-                    archive_register.c.report_id.in_(old_ids)))
-                conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
-            report_id = conn.execute(insert(archive_reports).values(
-                unit=unit, year=sub.year, code=sub.code, name=sub.agency, level=sub.level,
-                origin=entry.origin, source=path_text(sub.source.name) if sub.source else "",
-                format=entry.format_id, valid=entry.valid, updated_at=now,
-                register=sub.register is not None)).inserted_primary_key
-            assert report_id is not None
-            rows = [{"report_id": report_id[0], "key": key, "value": _text(sub.values.get(key))}
-                    for key in DEFAULT_FORMAT.cells]
-            conn.execute(insert(archive_values), rows)
-            if sub.register is not None and sub.register.carried_out:
-                conn.execute(insert(archive_register), [
-                    {"report_id": report_id[0], "no": no, "row": row}
-                    for no, row in sub.register.carried_out.items()])
+            key = (unit_key(sub), sub.year)
+            if key in chunk or len(chunk) >= STORE_CHUNK:  # a later copy replaces an earlier
+                _store_chunk(conn, chunk, now)
+                chunk = {}
+                if stop is not None and stop.is_set():
+                    raise StoreStopped
+            chunk[key] = entry
             count += 1
+        if chunk:
+            _store_chunk(conn, chunk, now)
     return count
+
+
+def _store_chunk(conn: Connection, chunk: dict[tuple[str, int], Entry],
+                 now: dt.datetime) -> None:
+    units_of: dict[int, list[str]] = {}
+    for unit, year in chunk:
+        units_of.setdefault(year, []).append(unit)
+    old_ids: list[int] = []
+    for year, units in units_of.items():
+        old_ids += conn.execute(select(archive_reports.c.id).where(
+            archive_reports.c.year == year, archive_reports.c.unit.in_(units))).scalars()
+    if old_ids:
+        for table in (archive_values, archive_register):
+            conn.execute(delete(table).where(table.c.report_id.in_(old_ids)))
+        conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
+    entries = list(chunk.values())
+    reports = [{"unit": unit, "year": year, "code": e.submission.code,
+                "name": e.submission.agency, "level": e.submission.level, "origin": e.origin,
+                "source": path_text(e.submission.source.name) if e.submission.source else "",
+                "format": e.format_id, "valid": e.valid, "updated_at": now,
+                "register": e.submission.register is not None}
+               for (unit, year), e in chunk.items()]
+    ids = list(conn.execute(insert(archive_reports).returning(
+        archive_reports.c.id, sort_by_parameter_order=True), reports).scalars())
+    values: list[dict[str, object]] = []
+    register: list[dict[str, object]] = []
+    for report_id, entry in zip(ids, entries, strict=True):
+        sub = entry.submission
+        got = sub.values.get
+        values += [{"report_id": report_id, "key": key, "value": _text(got(key))}
+                   for key in DEFAULT_FORMAT.cells]
+        if sub.register is not None and sub.register.carried_out:
+            register += [{"report_id": report_id, "no": no, "row": row}
+                         for no, row in sub.register.carried_out.items()]
+    conn.execute(insert(archive_values), values)
+    if register:
+        conn.execute(insert(archive_register), register)
 
 
 def _has_archive(engine: Engine) -> bool:
@@ -184,27 +224,33 @@ def previous_data(engine: Engine, year: int) -> PreviousData | None:
         by_name={fold_name(s.agency): s for s in subs if s.agency})
 
 
-def archive_reports_of(config: Config, reports: Iterable[FileReport], origin: str) -> str:
+def archive_reports_of(config: Config, reports: Iterable[FileReport], origin: str, *,
+                       stop: threading.Event | None = None) -> str:
     """Store the reports that were read (valid or not) in the workspace's archive."""
     return archive_read(config, ((r.submission, r.valid) for r in reports
-                                 if r.submission is not None), origin)
+                                 if r.submission is not None), origin, stop=stop)
 
 
-def archive_read(config: Config, read: Iterable[tuple[Submission, bool]], origin: str) -> str:
+def archive_read(config: Config, read: Iterable[tuple[Submission, bool]], origin: str, *,
+                 stop: threading.Event | None = None) -> str:
     """Store (submission, valid) pairs in the workspace's archive.
 
     Returns a line for the user; a database that cannot be reached is said, not raised:
-    the archive must never stop a build.
+    the archive must never stop a build.  ``stop``: see :func:`store` (then nothing is
+    stored and the line says so).
     """
-    entries = [Entry(submission=sub, origin=origin, valid=valid) for sub, valid in read]
-    if not entries:
+    entries = (Entry(submission=sub, origin=origin, valid=valid) for sub, valid in read)
+    first = next(entries, None)
+    if first is None:
         return ""
     try:
         engine = open_archive(config)
         try:
-            count = store(engine, entries)
+            count = store(engine, itertools.chain((first,), entries), stop=stop)
         finally:
             engine.dispose()
+    except StoreStopped:
+        return "注意：运行中止，本次数据未存入归档。"
     except SQLAlchemyError as exc:
         return f"注意：归档数据库无法写入（{type(exc).__name__}），本次数据未存入归档。"
     return f"已存入归档：{count} 个单位的数据。"

@@ -14,10 +14,12 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from nianbao.aggregate import SummaryResult, make_summary
 from nianbao.archive import archive_reports_of, history_for, previous_for
@@ -36,6 +38,7 @@ from nianbao.status_output import write_status_outputs
 from nianbao.textchecks import with_batch_text
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+T = TypeVar("T")
 
 LOCK_STALE_EMPTY_SECONDS = 60  # a lock file still empty after this long was left by a crash
 
@@ -379,6 +382,48 @@ def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None
                         render=renderer if render else None, history=history_for(config))
 
 
+STOP_PATIENCE_SECONDS = 5.0  # how long a stopped background task is waited for
+
+
+@contextlib.contextmanager
+def alongside(work: Callable[[threading.Event], T]) -> Iterator[Callable[[], T]]:
+    """Run ``work`` in a thread while the ``with`` body runs; yields a function that
+    waits for it and returns its result (or raises its exception).
+
+    For work of this process done while the body waits on worker processes.  If
+    the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
+    set and the thread gets :data:`STOP_PATIENCE_SECONDS` before the exception goes
+    on; ``work`` checks the event between steps and stops without leaving anything
+    half-written.
+    """
+    stop = threading.Event()
+    box: list[tuple[bool, object]] = []
+
+    def target() -> None:
+        try:
+            box.append((True, work(stop)))
+        except BaseException as exc:  # handed to the waiting thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, name="nianbao-alongside", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        ok, value = box[0]
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    try:
+        yield result
+    except BaseException:
+        stop.set()
+        thread.join(STOP_PATIENCE_SECONDS)
+        raise
+
+
 def build_counts_text(build: dict[str, object]) -> str:
     """``已生成 3，未变化 40，…`` from ``BuildSummary.to_dict()``."""
     from nianbao.build import STATUS_ZH
@@ -441,15 +486,18 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
             raise CycleError(f"找不到 Word 模板：{config.template}（见 nianbao.toml 的 template）。")
         reports = gathered.chosen_reports()
         say(f"生成报告：{len(reports)} 个单位。")
-        summary = build_all(
-            reports, config.outputs, template=config.template,
-            jobs=options.jobs or config.jobs, force=options.force, drafts=options.drafts,
-            html=options.html, pdf=options.pdf, settings=config.settings,
-            progress=(lambda done, total, _o: progress("生成报告", done, total)) if progress
-            else None, previous=gathered.previous)
+        # the archive is written while the workers render (this process mostly waits)
+        with alongside(lambda stop: archive_reports_of(config, reports, "run", stop=stop)) \
+                as archived:
+            summary = build_all(
+                reports, config.outputs, template=config.template,
+                jobs=options.jobs or config.jobs, force=options.force, drafts=options.drafts,
+                html=options.html, pdf=options.pdf, settings=config.settings,
+                progress=(lambda done, total, _o: progress("生成报告", done, total)) if progress
+                else None, previous=gathered.previous)
+            note = archived()
         build_dict = summary.to_dict()
         built = {o.file for o in summary.outcomes if o.status in (Status.BUILT, Status.UNCHANGED)}
-        note = archive_reports_of(config, reports, "run")
         if note:
             say(note)
         failed = summary.count(Status.FAILED) + int(summary.pdf_failed)
