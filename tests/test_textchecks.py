@@ -458,3 +458,31 @@ def test_textchecks_every_text_kind_has_a_switch_or_is_an_empty_section() -> Non
     for kind in CATALOGUE.values():
         if kind.stage is Stage.TEXT and kind.code != "narrative-empty":
             assert kind.switch and kind.switch.startswith("text_"), kind.id
+
+
+def _longest_first(names: set[str], text: str) -> list[tuple[int, int, str]]:
+    """The reference: at each place try every name length, longest first."""
+    out, i, sizes = [], 0, sorted({len(n) for n in names}, reverse=True)
+    while i < len(text):
+        for size in sizes:
+            if i + size <= len(text) and text[i:i + size] in names:
+                out.append((i, i + size, text[i:i + size]))
+                i += size
+                break
+        else:
+            i += 1
+    return out
+
+
+def test_name_finder_finds_what_trying_every_length_finds() -> None:
+    import random
+
+    from nianbao.textchecks import NameFinder
+
+    rng = random.Random(5)
+    for _ in range(300):
+        alphabet = "东西南北县局"[: rng.randint(2, 6)]
+        names = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5)))
+                 for _ in range(rng.randint(1, 8))}
+        text = "".join(rng.choice(alphabet + "，") for _ in range(rng.randint(0, 40)))
+        assert list(NameFinder(names).finditer(text)) == _longest_first(names, text), (names, text)

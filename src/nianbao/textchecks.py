@@ -25,9 +25,9 @@ its switch in :class:`~nianbao.settings.Settings` (``[text]`` in nianbao.toml).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
 import re
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -564,7 +564,12 @@ class NameFinder:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(n for n in names if n.strip())
-        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+        # the name lengths to try after each two-character start (one lookup a place)
+        lengths: dict[str, set[int]] = {}
+        for name in self.names:
+            lengths.setdefault(name[:2], set()).add(len(name))
+        self.after = {start: sorted(sizes, reverse=True) for start, sizes in lengths.items()}
+        self.single = frozenset(n for n in self.names if len(n) == 1)
 
     def __bool__(self) -> bool:
         return bool(self.names)
@@ -572,14 +577,16 @@ class NameFinder:
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, name) of each name found, left to right."""
         i, end = 0, len(text)
-        names, lengths = self.names, self.lengths
+        names, after, single = self.names, self.after, self.single
         while i < end:
-            for size in lengths:
+            for size in after.get(text[i:i + 2], ()):
                 if i + size <= end and text[i:i + size] in names:
                     yield i, i + size, text[i:i + size]
                     i += size
                     break
             else:
+                if text[i] in single:
+                    yield i, i + 1, text[i]
                 i += 1
 
 
@@ -640,7 +647,9 @@ SKETCH_MARGIN = 0.35  # pairs whose sketches estimate less than threshold - this
 
 
 def _gram_hash(gram: str) -> int:
-    return int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "big")
+    """A shingle's place in the sketches' order: CRC-32, the same in every run and process
+    (a cryptographic digest costs four times as much and a sketch needs none of it)."""
+    return zlib.crc32(gram.encode("utf-8"))
 
 
 def _buckets(hashes: array[int], owners: array[int]) -> Iterator[list[int]]:
