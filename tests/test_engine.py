@@ -436,4 +436,60 @@ def test_listing_resolved_paragraph_by_paragraph_is_docxtpls(xml: str) -> None:
 
     from nianbao.engine import _resolve_listing
 
-    assert _resolve_listing(xml) == DocxTemplate.resolve_listing(None, xml)
+    assert _resolve_listing(xml.encode()).decode() == DocxTemplate.resolve_listing(None, xml)
+
+
+# ------------------------------------------------------------------ a long 附表
+
+
+@pytest.mark.parametrize("long_numbers", [False, True])
+def test_a_long_annex_set_aside_renders_what_the_whole_tree_renders(
+        template: Template, monkeypatch: pytest.MonkeyPatch, long_numbers: bool) -> None:
+    """A 汇总 whose 附表 runs to megabytes: the table is checked as a stream and kept as
+    text, never built as a tree; the document is byte for byte the one the tree gives,
+    also when the statistical tables' long numbers are shrunk (the tree is written out)."""
+    from nianbao import engine
+
+    values = dict(full_submission().values)
+    if long_numbers:
+        values = {k: (123456789 if isinstance(v, int) else v) for k, v in values.items()}
+    sub = full_submission(values=values, members=tuple(f"青山县第{i}单位" for i in range(400)),
+                          excluded=tuple((f"青山县第{i}站", "未报送") for i in range(40)))
+    context = build_context(sub, draft=True)
+    monkeypatch.setattr(engine, "LARGE_PART", 1 << 40)  # never: the whole tree
+    whole = _part(template.render(context), "word/document.xml")
+    seen: list[int] = []
+    real = engine._check_stream
+    monkeypatch.setattr(engine, "_check_stream", lambda raw, span: (seen.append(span[1] - span[0]),
+                                                                    real(raw, span))[1])
+    monkeypatch.setattr(engine, "LARGE_PART", 10_000)
+    monkeypatch.setattr(engine, "LARGE_TABLE", 10_000)
+
+    aside = _part(template.render(context), "word/document.xml")
+
+    assert len(seen) == 2  # both lists of the 附表 went past the tree
+    assert etree.tostring(aside) == etree.tostring(whole)
+    shrunk = any(int(sz.get(f"{W}val")) < 21 for sz in whole.iter(f"{W}sz"))  # below 表格 10.5 pt
+    assert shrunk == long_numbers
+
+
+def test_a_broken_table_set_aside_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao import engine
+
+    monkeypatch.setattr(engine, "LARGE_PART", 0)
+    monkeypatch.setattr(engine, "LARGE_TABLE", 0)
+    head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    good = b"<w:tbl>" + b"<w:tr><w:tc><w:p/></w:tc></w:tr>" * 5 + b"</w:tbl>"
+    bad = b"<w:tbl>" + b"<w:tr><w:tc><w:p></w:tc></w:tr>" * 5 + b"</w:tbl>"
+    for table, ok in ((good, True), (bad, False)):
+        raw = head + b"<w:body>" + table + b"</w:body></w:document>"
+        start = raw.index(b"<w:tbl>")
+        if ok:
+            engine._check_stream(raw, (start, start + len(table)))
+        else:
+            with pytest.raises(etree.XMLSyntaxError):
+                engine._check_stream(raw, (start, start + len(table)))
+        skeleton, aside = engine._set_aside(raw, -1)
+        assert aside == [(start, start + len(table))] and b"<w:tbl>" not in skeleton
+    unpaired = head + b"<w:body>" + b"<w:tbl>" * 3 + b"</w:tbl></w:body></w:document>"
+    assert engine._set_aside(unpaired, -1) == (unpaired, [])  # tags that do not pair up: parser

@@ -44,7 +44,7 @@ from markupsafe import Markup
 from nianbao import kinds
 from nianbao.atomic import describe_os_error
 from nianbao.errors import TemplateError
-from nianbao.typeset import fit_table_numbers, safe_length, style_sizes
+from nianbao.typeset import fit_table_numbers, is_long_number, safe_length, style_sizes
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W_NS}}}"
@@ -137,11 +137,18 @@ def render_bounded(template: JinjaTemplate, context: Mapping[str, object]) -> st
     limits grow with the data (a province's 汇总 lists every member), not with
     what a template makes up (``range(10**9)``).
     """
+    return render_utf8(template, context).decode("utf-8")
+
+
+def render_utf8(template: JinjaTemplate, context: Mapping[str, object]) -> bytes:
+    """:func:`render_bounded` as UTF-8: the pieces are encoded a few thousand at a time,
+    so a 汇总 of 50,000 members is never a list of a million small strings."""
     items = _items(context)
     max_chars = MAX_RENDER_CHARS + ROW_CHARS * items
     max_seconds = MAX_RENDER_SECONDS + ROW_SECONDS * items
     start = time.monotonic()
     size = 0
+    chunks: list[bytes] = []
     pieces: list[str] = []
     for piece in template.generate(context):
         size += len(piece)
@@ -150,7 +157,11 @@ def render_bounded(template: JinjaTemplate, context: Mapping[str, object]) -> st
         if time.monotonic() - start > max_seconds:
             raise RenderLimit("time")
         pieces.append(piece)
-    return "".join(pieces)
+        if len(pieces) >= 4096:
+            chunks.append("".join(pieces).encode("utf-8"))
+            pieces.clear()
+    chunks.append("".join(pieces).encode("utf-8"))
+    return b"".join(chunks)
 
 
 def _patch(xml: str) -> str:
@@ -159,22 +170,31 @@ def _patch(xml: str) -> str:
     return str(DocxTemplate.patch_xml(None, xml))
 
 
-_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's own pattern
-_LISTING = re.compile("[\n\a\t\f]")
+_PARAGRAPH = re.compile(rb"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's own pattern
+_LISTING = re.compile(b"[\n\a\t\f]")
 
 
-def _resolve_listing(xml: str) -> str:
+def _resolve_listing(xml: bytes) -> bytes:
     """docxtpl's ``resolve_listing`` (line breaks, tabs, new paragraphs and page breaks
     typed in values), applied only to the paragraphs that hold one: the same result, a
-    few times faster when one title has a line break and the rest of the report none."""
-
-    def paragraph(match: re.Match[str]) -> str:
-        text = match.group(0)
-        if _LISTING.search(text) is None:
-            return text
-        return str(DocxTemplate.resolve_listing(None, text))
-
-    return _PARAGRAPH.sub(paragraph, xml)
+    few times faster when one title has a line break and the rest of the report none,
+    and one copy of the text, not two (a 汇总's 附表 runs to 25 MB)."""
+    if _LISTING.search(xml) is None:
+        return xml  # only documents whose values need it pay for it
+    view = memoryview(xml)
+    pieces: list[bytes | memoryview] = []
+    at = 0
+    for match in _PARAGRAPH.finditer(xml):
+        if _LISTING.search(xml, match.start(), match.end()) is None:
+            continue
+        text = match.group(0).decode("utf-8")
+        pieces += [view[at:match.start()],
+                   str(DocxTemplate.resolve_listing(None, text)).encode("utf-8")]
+        at = match.end()
+    if not pieces:
+        return xml
+    pieces.append(view[at:])
+    return b"".join(pieces)
 
 
 def _mark_lines(xml: str) -> str:
@@ -182,16 +202,108 @@ def _mark_lines(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
-_UNMARK = re.compile(r"\n<w:p([ >])")
+def _unmark_lines(xml: bytes) -> bytes:
+    return xml.replace(b"\n<w:p ", b"<w:p ").replace(b"\n<w:p>", b"<w:p>")
 
 
-def _postprocess(xml: str) -> str:
-    """docxtpl's ``render_xml_part`` after rendering."""
-    xml = _UNMARK.sub(r"<w:p\1", xml)
-    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-    if "\n" in xml or "\a" in xml or "\t" in xml or "\f" in xml:
-        xml = _resolve_listing(xml)  # only documents whose values need it pay for it
+def _unescape_tags(xml: bytes) -> bytes:
+    for marked, tag in ((b"{_{", b"{{"), (b"}_}", b"}}"), (b"{_%", b"{%"), (b"%_}", b"%}")):
+        if marked in xml:
+            xml = xml.replace(marked, tag)
     return xml
+
+
+# docxtpl's ``render_xml_part`` after rendering, on the UTF-8 text: half the size of the
+# string a 汇总's 附表 makes, and each step makes one copy of it at most
+_POSTPROCESS = (_unmark_lines, _unescape_tags, _resolve_listing)
+
+
+LARGE_PART = 4 << 20  # bytes: a rendered part this large has its long tables set aside
+LARGE_TABLE = 1 << 20  # bytes: a table this long that needs no fitting is set aside
+_TABLE_TAG = re.compile(rb"<(/?)w:tbl(?=[\s>/])[^>]*>")
+_TEXT_RUN = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+_FIRST_TAG = re.compile(rb"<([^?!\s/>][^\s/>]*)(?:\s[^>]*)?>")
+_ASIDE = re.compile(rb"<\?nianbao-aside (\d+)\?>")
+
+
+def _set_aside(raw: bytes, longer_than: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """``raw`` with each long top-level table replaced by a marker, and where they were.
+
+    Only in a part over :data:`LARGE_PART` bytes, and only a table over
+    :data:`LARGE_TABLE` holding no number :func:`~nianbao.typeset.fit_table_numbers`
+    would measure (``longer_than`` < 0: it measures none) and no character
+    reference (whose text only a parser knows).  Anything unexpected (tags that do
+    not pair up) sets nothing aside: the whole part then goes to the parser.
+    """
+    if len(raw) < LARGE_PART:
+        return raw, []
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for tag in _TABLE_TAG.finditer(raw):
+        if tag.group(1):
+            depth -= 1
+            if depth < 0:
+                return raw, []
+            if depth == 0:
+                spans.append((start, tag.end()))
+        elif not tag.group(0).endswith(b"/>"):
+            if depth == 0:
+                start = tag.start()
+            depth += 1
+    if depth:
+        return raw, []
+    aside = [(a, b) for a, b in spans if b - a >= LARGE_TABLE and not _needs_parser(raw, a, b,
+                                                                                    longer_than)]
+    if not aside:
+        return raw, []
+    pieces, at = [], 0
+    for i, (a, b) in enumerate(aside):
+        pieces += [raw[at:a], b"<?nianbao-aside %d?>" % i]
+        at = b
+    pieces.append(raw[at:])
+    return b"".join(pieces), aside
+
+
+def _needs_parser(raw: bytes, start: int, end: int, longer_than: int) -> bool:
+    if raw.find(b"&#", start, end) >= 0:
+        return True
+    if longer_than < 0:
+        return False
+    return any(is_long_number(m.group(1).decode("utf-8", "replace"), longer_than)
+               for m in _TEXT_RUN.finditer(raw, start, end))
+
+
+def _check_stream(raw: bytes, span: tuple[int, int]) -> None:
+    """Raise XMLSyntaxError unless ``raw[span]`` is well-formed inside the part's root
+    element (whose namespaces it uses); parsed as a stream, never held as a tree."""
+    first = _FIRST_TAG.search(raw)
+    if first is None:
+        raise etree.XMLSyntaxError("no root element", None, 0, 0)
+    parser = etree.XMLPullParser(events=("end",), resolve_entities=False, no_network=True,
+                                 huge_tree=False)
+    parser.feed(first.group(0))
+    view = memoryview(raw)
+    for at in range(span[0], span[1], 1 << 20):
+        parser.feed(bytes(view[at:min(at + (1 << 20), span[1])]))
+        for _, element in parser.read_events():  # finished: only the parser needed it
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    parser.feed(b"</" + first.group(1) + b">")
+    parser.close()
+
+
+def _put_back(raw: bytes, aside: list[tuple[int, int]], source: bytes) -> bytes:
+    """The tables :func:`_set_aside` took out of ``source``, back in place of their markers."""
+    if not aside:
+        return raw
+    pieces, at = [], 0
+    for marker in _ASIDE.finditer(raw):
+        a, b = aside[int(marker.group(1))]
+        pieces += [raw[at:marker.start()], source[a:b]]
+        at = marker.end()
+    pieces.append(raw[at:])
+    return b"".join(pieces)
 
 
 def _strip_tags(xml: str) -> str:
@@ -441,21 +553,30 @@ class Template:
         rendered: dict[str, _Member] = {}
         for name, part in self._parts.items():
             try:
-                text = render_bounded(part.template, context)
+                body = render_utf8(part.template, context)
             # any exception is the template's doing ({{ 1/0 }}, a huge range(), …)
             except Exception as exc:  # noqa: BLE001
                 raise TemplateError(f"生成报告时出错（{part.label}）：{explain(exc)}。") from exc
-            raw = part.prefix + _postprocess(text).encode("utf-8") + part.suffix
+            for step in _POSTPROCESS:  # each older text is let go as soon as it is replaced
+                body = step(body)
+            raw = b"".join((part.prefix, body, part.suffix))
+            del body
+            # a long table that needs no fitting (a 汇总's 附表) is checked as a stream and
+            # kept as text: the tree of 50,000 rows would take some 400 MB
+            skeleton, aside = _set_aside(raw, self._safe_digits if self._style_sizes else -1)
             try:
-                root = etree.fromstring(raw, _STRICT_PARSER)
+                for span in aside:
+                    _check_stream(raw, span)
+                root = etree.fromstring(skeleton, _STRICT_PARSER)
             except etree.XMLSyntaxError as exc:
                 raise TemplateError(
                     f"生成的{part.label}不是有效的 Word 内容（{_xml_where(exc)}）。通常是模板标签放错了位置，"
                     "例如循环标签没有单独成段。") from exc
             if name == self._main and self._style_sizes and fit_table_numbers(
                     root, self._style_sizes, longer_than=self._safe_digits):
-                raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                     standalone=True)
+                raw = _put_back(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                               standalone=True), aside, raw)
+            del root, skeleton
             rendered[name] = _Member.deflate(name, raw)
         if self._core:
             rendered[self._core[0]] = _render_core(self._core, context)

@@ -229,6 +229,12 @@ def safe_length(body: etree._Element, sizes: Mapping[str, int], slack: float = 0
     return max(0, min(fits)) if fits else 999
 
 
+def is_long_number(text: str | None, longer_than: int) -> bool:
+    """A number :func:`fit_table_numbers` measures: longer than ``longer_than`` characters."""
+    return (text is not None and len(text) > longer_than
+            and _NUMBER.fullmatch(text.strip()) is not None)
+
+
 def fit_table_numbers(body: etree._Element, sizes: Mapping[str, int],
                       slack: float = 0.97, longer_than: int = 0) -> bool:
     """Shrink the numbers of each table where one would not fit its cell; True if changed.
@@ -240,8 +246,7 @@ def fit_table_numbers(body: etree._Element, sizes: Mapping[str, int],
     """
     tables: list[etree._Element] = []
     for t in body.iter(f"{_W}t"):
-        text = t.text
-        if text and len(text) > longer_than and _NUMBER.fullmatch(text.strip()):
+        if is_long_number(t.text, longer_than):
             tbl = next(t.iterancestors(f"{_W}tbl"), None)
             if tbl is not None and all(tbl is not seen for seen in tables):
                 tables.append(tbl)
