@@ -179,4 +179,33 @@ def test_the_copy_keeps_every_merged_range_and_cell_as_saved(tmp_path: Path) -> 
                 assert repr(twin.border) == repr(cell.border), (ws.title, cell.coordinate)
                 if (ws.title, cell.coordinate) not in marked:
                     assert repr(twin.fill) == repr(cell.fill), (ws.title, cell.coordinate)
+        # the live checks are put back as the file has them, their styles the same
+        assert _live_checks(other) == _live_checks(ws), ws.title
     assert merged_any
+    assert sum(len(_live_checks(ws)[0]) for ws in source.worksheets) > 10
+
+
+def _live_checks(ws) -> tuple[list[tuple[str, str, tuple[str, ...], str]], list[str]]:  # type: ignore[no-untyped-def]
+    rules = sorted((str(cf.sqref), r.type or "", tuple(r.formula or ()), repr(r.dxf))
+                   for cf in ws.conditional_formatting for r in cf.rules)
+    validations = sorted(repr(dv) for dv in ws.data_validations.dataValidation)
+    return rules, validations
+
+
+def test_prefixed_live_checks_are_left_to_openpyxl() -> None:
+    """Validations written with a prefix (Excel's ``xr:uid``) would lose their namespace
+    in openpyxl's copy: such a sheet keeps them for openpyxl to read and write."""
+    from nianbao.annotate import _take_formats
+
+    plain = (b'<worksheet xmlns="m"><sheetData/><conditionalFormatting sqref="A1"><cfRule '
+             b'type="expression" priority="1"><formula>A1&lt;0</formula></cfRule>'
+             b'</conditionalFormatting><dataValidations count="1"><dataValidation sqref="B2"/>'
+             b'</dataValidations><pageMargins/></worksheet>')
+    kept: dict[str, bytes] = {}
+    assert _take_formats(plain, "s1", kept) == (b'<worksheet xmlns="m"><sheetData/>'
+                                                 b'<pageMargins/></worksheet>')
+    assert kept["s1"].startswith(b"<conditionalFormatting") and kept["s1"].endswith(
+        b"</dataValidations>")
+    prefixed = plain.replace(b'<dataValidation sqref', b'<dataValidation xr:uid="{1}" sqref')
+    kept = {}
+    assert _take_formats(prefixed, "s1", kept) == prefixed and not kept

@@ -28,11 +28,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao import __version__
-from nianbao.atomic import atomic_write, write_text
+from nianbao.atomic import write_bytes, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
@@ -67,15 +69,16 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -
         return None
     try:
         raw = data if data is not None else report.file.read_bytes()
-        wb = open_keeping_merges(raw)
+        wb, kept = open_for_copy(raw)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
             EOFError, ET.ParseError):
         return None
     erase_private(wb)  # the copy leaves the office: no applicant names, no content summaries
     marked = mark(wb, report.findings)
     _problem_sheet(wb, report, marked)
-    with atomic_write(out_path) as tmp:
-        wb.save(tmp)
+    saved = io.BytesIO()
+    wb.save(saved)
+    write_bytes(out_path, _put_back(saved.getvalue(), kept))
     return out_path
 
 
@@ -85,17 +88,31 @@ _MERGE_REF = re.compile(rb'<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref="([A-Za-z]{1,3}\
                         rb'(?::[A-Za-z]{1,3}\d+)?)"')
 
 
-def open_keeping_merges(raw: bytes) -> Workbook:
-    """The workbook as openpyxl loads it, but for its merged ranges, put back as they are.
+# a sheet's conditional formats and data validations, when written without prefixes (those
+# of an extLst are prefixed: they stay); the form's live checks are most of its XML
+_FORMATS = re.compile(rb"<conditionalFormatting\b.*?</conditionalFormatting>|"
+                      rb"<dataValidations\b[^>]*?(?:/>|>.*?</dataValidations>)", re.S)
+_PREFIXED = re.compile(rb"<[\w.-]+:|\s(?!xml:)[\w.-]+:[\w.-]+\s*=")
+# what follows them in a worksheet (ECMA-376 CT_Worksheet), as openpyxl writes it
+_AFTER_FORMATS = re.compile(rb"<(?:hyperlinks|printOptions|pageMargins|pageSetup|headerFooter|"
+                            rb"rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
+                            rb"smartTags|drawing|legacyDrawing|legacyDrawingHF|drawingHF|picture|"
+                            rb"oleObjects|controls|webPublishItems|tableParts|extLst)\b|"
+                            rb"</worksheet>")
+
+
+def open_for_copy(raw: bytes) -> tuple[Workbook, dict[str, bytes]]:
+    """The workbook as openpyxl loads it, but for its merged ranges, put back as they are,
+    and its conditional formats and data validations, kept aside (sheet name -> XML).
 
     On loading, openpyxl replaces every cell of a merged range and works out its
     borders again from the top-left cell: half the time of a marked-up copy of
     the form.  The file's own cells already carry their borders; here the ranges
     are taken out of the sheets before loading and declared again afterwards, so
-    the copy keeps the cells as the agency's program saved them.
+    the copy keeps the cells as the agency's program saved them.  The form's live
+    checks (conditional formats, validations) are neither read nor written by
+    openpyxl: :func:`_put_back` puts the file's own XML into the saved copy.
     """
-    from openpyxl.worksheet.merge import MergedCellRange
-
     from nianbao.package import sheet_parts
 
     source = zipfile.ZipFile(io.BytesIO(raw))
@@ -104,6 +121,7 @@ def open_keeping_merges(raw: bytes) -> Workbook:
         raise zipfile.BadZipFile("duplicate part")
     parts = sheet_parts(source)
     merges: dict[str, list[str]] = {}
+    formats: dict[str, bytes] = {}
     unmerged = io.BytesIO()
     with zipfile.ZipFile(unmerged, "w", zipfile.ZIP_STORED) as out:
         for info in source.infolist():
@@ -114,14 +132,66 @@ def open_keeping_merges(raw: bytes) -> Workbook:
                     merges[info.filename] = [ref.decode("ascii").upper() for ref in
                                              _MERGE_REF.findall(found.group(0))]
                     content = content[:found.start()] + content[found.end():]
+                content = _take_formats(content, info.filename, formats)
             out.writestr(info.filename, content)  # not ``info``: writing changes it
     wb = load_workbook(unmerged, rich_text=True)
     for name, part in parts.items():
         if name in wb.sheetnames and part in merges:
             ws = wb[name]
             for ref in merges[part]:
-                ws.merged_cells.add(MergedCellRange(ws, ref))
-    return wb
+                ws.merged_cells.add(_KeptRange(ws, ref))
+    return wb, {name: formats[part] for name, part in parts.items()
+                if part in formats and name in wb.sheetnames}
+
+
+def _take_formats(content: bytes, part: str, formats: dict[str, bytes]) -> bytes:
+    """``content`` without its conditional formats and validations, put in ``formats``;
+    unchanged if any is written with a namespace prefix (openpyxl's copy would not
+    declare it) or the sheet's own elements are prefixed."""
+    if b"<worksheet" not in content:
+        return content
+    found = list(_FORMATS.finditer(content))
+    if not found or any(_PREFIXED.search(m.group(0)) for m in found):
+        return content
+    formats[part] = b"".join(m.group(0) for m in found)
+    pieces, at = [], 0
+    for match in found:
+        pieces.append(content[at:match.start()])
+        at = match.end()
+    pieces.append(content[at:])
+    return b"".join(pieces)
+
+
+def _put_back(saved: bytes, kept: dict[str, bytes]) -> bytes:
+    """The copy openpyxl saved, with each sheet's own formats and validations back in."""
+    from nianbao.package import sheet_parts
+
+    if not kept:
+        return saved
+    source = zipfile.ZipFile(io.BytesIO(saved))
+    into = {part: kept[name] for name, part in sheet_parts(source).items() if name in kept}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename in into:
+                end = content.find(b"</sheetData>")
+                place = _AFTER_FORMATS.search(content, max(end, 0))
+                if place is not None:  # openpyxl always writes at least </worksheet>
+                    content = (content[:place.start()] + into[info.filename]
+                               + content[place.start():])
+            copy.writestr(info, content)
+    return out.getvalue()
+
+
+class _KeptRange(MergedCellRange):  # type: ignore[misc]
+    """A merged range declared as the file has it: openpyxl's own gives the top-left cell
+    the bottom-right cell's borders, a new style for each range (a fifth of a copy's time)."""
+
+    def __init__(self, worksheet: Worksheet, coord: str) -> None:
+        self.ws = worksheet
+        CellRange.__init__(self, range_string=coord)
+        self.start_cell = worksheet.cell(row=self.min_row, column=self.min_col)
 
 
 def mark(wb: Workbook, findings: Iterable[Finding]) -> dict[Finding, str]:
