@@ -198,3 +198,15 @@ def test_reader_seed_sample_has_no_errors() -> None:
     assert report.submission.year == 2021
     assert all(v == 0 for v in report.submission.values.values())
     assert report.submission.narrative["s1"][-1].endswith("2021年，我局未收到信息公开的申请。")
+
+
+def test_a_cell_inside_a_merged_range_names_the_range_small_or_whole_sheet() -> None:
+    from nianbao.reader import SheetGrid, _merged_into
+
+    grid = SheetGrid("表三", [["x"] * 3] * 3, [((0, 0), (1, 1)), ((5, 0), (1999, 99))], True)
+
+    assert _merged_into(grid, 1, 1) == "A1:B2"
+    assert _merged_into(grid, 0, 0) is None  # where it starts: the cell that shows it
+    assert _merged_into(grid, 2, 2) is None
+    assert _merged_into(grid, 1500, 50) == "A6:CV2000"  # too large to list cell by cell
+    assert _merged_into(grid, 5, 0) is None

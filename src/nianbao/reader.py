@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,9 @@ class ReadResult:
 
 # ------------------------------------------------------------------------ the grids
 
+WIDE_MERGE = 4096  # cells: a merged range larger than this is not listed cell by cell
+
+
 class SheetGrid:
     """The values of one sheet with a label index and merged ranges."""
 
@@ -86,6 +90,23 @@ class SheetGrid:
         for label in labels:
             hits += self.index.get(normalize_label(label), [])
         return sorted(set(hits))
+
+    @cached_property
+    def covered(self) -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int]]]:
+        """Each cell a merged range covers without starting there -> the range (A1:B2);
+        and the ranges too large to list that way (a stray range over a whole sheet)."""
+        cells: dict[tuple[int, int], str] = {}
+        wide: list[tuple[int, int, int, int]] = []
+        for (r0, c0), (r1, c1) in self.merged.items():
+            if (r1 - r0 + 1) * (c1 - c0 + 1) > WIDE_MERGE:
+                wide.append((r0, c0, r1, c1))
+                continue
+            ref = f"{a1(r0 + 1, c0 + 1)}:{a1(r1 + 1, c1 + 1)}"
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        cells.setdefault((r, c), ref)
+        return cells, wide
 
     def end(self, r: int, c: int) -> tuple[int, int]:
         return self.merged.get((r, c), (r, c))
@@ -259,7 +280,10 @@ def _min_score(table: Table) -> int:
 
 def _merged_into(grid: SheetGrid, r: int, c: int) -> str | None:
     """The merged range (A1:B2) that covers (r, c) without starting there, if any."""
-    for (r0, c0), (r1, c1) in grid.merged.items():
+    cells, wide = grid.covered
+    if (r, c) in cells:
+        return cells[(r, c)]
+    for r0, c0, r1, c1 in wide:
         if r0 <= r <= r1 and c0 <= c <= c1 and (r0, c0) != (r, c):
             return f"{a1(r0 + 1, c0 + 1)}:{a1(r1 + 1, c1 + 1)}"
     return None

@@ -331,7 +331,7 @@ def _normalize_label(text: str) -> str:
     text = text.translate(_QUOTES)
     text = _NUMBER.sub(r"\1.", text, count=1)
     text = _CN_NUMBER.sub(r"(\1)", text, count=1)
-    text = "".join(ch for ch in text if not ch.isspace())
+    text = "".join(text.split())  # every whitespace character, as str.isspace() has it
     return text.rstrip(":")
 
 
