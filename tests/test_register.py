@@ -264,3 +264,23 @@ def test_case_register_feeds_table_4_and_its_rows_are_checked(tmp_path: Path) ->
                      ("reg-count-mismatch", sheet, cell)}
     mismatch = next(f for f in report.findings if f.code == "reg-count-mismatch")
     assert "编号 K1" in mismatch.message and (mismatch.expected, mismatch.actual) == (1, 3)
+
+
+def test_only_sheets_naming_every_required_column_are_searched_for_a_header() -> None:
+    """The quick look before the search: a header row with marks (必填, *) still counts;
+    a sheet lacking one required column anywhere in its first rows is passed over, and
+    then :func:`find_header` could not have found a header there either."""
+    from nianbao.register import find_header, may_hold, top_texts
+
+    spec = application_register()
+    labels = [f"{f.label}（必填）" if f.required else f.label for f in spec.fields]
+    rows: list[list[object]] = [["申请登记表"], [], labels, ["2025-001", 3]]
+    assert may_hold(spec, top_texts(rows)) and find_header(spec, rows) is not None
+    first_required = next(f.label for f in spec.fields if f.required)
+    short = [[v for v in row if not (isinstance(v, str) and v.startswith(first_required))]
+             for row in rows]
+    assert not may_hold(spec, top_texts(short)) and find_header(spec, short) is None
+    below = [[], [], [], [], [], [], [], [], [], [], labels]  # header below the first rows
+    assert not may_hold(spec, top_texts(below)) and find_header(spec, below) is None
+    table3 = [["三、收到和处理政府信息公开申请情况"], ["本列数据的勾稽关系为", "自然人", "商业企业"]]
+    assert not may_hold(spec, top_texts(table3))

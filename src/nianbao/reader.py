@@ -108,6 +108,13 @@ class SheetGrid:
                         cells.setdefault((r, c), ref)
         return cells, wide
 
+    @cached_property
+    def top_texts(self) -> frozenset[str]:
+        """Its first rows' texts as a register's header is matched (:mod:`nianbao.register`)."""
+        from nianbao.register import top_texts
+
+        return top_texts(self.rows)
+
     def end(self, r: int, c: int) -> tuple[int, int]:
         return self.merged.get((r, c), (r, c))
 

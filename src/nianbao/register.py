@@ -407,7 +407,28 @@ def _header_text(text: str) -> str:
     return re.sub(r"[*＊]|\((必填|选填|可选)\)", "", normalize_label(text))
 
 
-def find_header(spec: RegisterSpec, rows: Sequence[Sequence[object]], limit: int = 10, *,
+HEADER_ROWS = 10  # a register's header row is among a sheet's first rows
+
+
+def top_texts(rows: Sequence[Sequence[object]], limit: int = HEADER_ROWS) -> frozenset[str]:
+    """The header texts (as :func:`header_columns` compares them) of the first rows."""
+    return frozenset(_header_text(v.strip()) for row in rows[:limit] for v in row
+                     if isinstance(v, str) and v.strip())
+
+
+def may_hold(spec: RegisterSpec, texts: frozenset[str]) -> bool:
+    """Whether a sheet whose first rows hold ``texts`` (:func:`top_texts`) names every
+    required column of the register somewhere: else :func:`find_header` cannot find it."""
+    return all(not texts.isdisjoint(names) for names in _required_names(spec))
+
+
+@cache
+def _required_names(spec: RegisterSpec) -> tuple[frozenset[str], ...]:
+    names = dict(_field_names(spec))
+    return tuple(frozenset(names[f.id]) for f in spec.fields if f.required)
+
+
+def find_header(spec: RegisterSpec, rows: Sequence[Sequence[object]], limit: int = HEADER_ROWS, *,
                 required: frozenset[str] | None = None) -> tuple[int, dict[str, int]] | None:
     """(0-based header row, columns) when a row among the first ``limit`` holds the
     register's required columns (``required``: other field ids to require)."""

@@ -25,6 +25,7 @@ from nianbao.register import (
     case_cells,
     case_register,
     count,
+    may_hold,
     read_register,
 )
 from nianbao.register_checks import application_findings, case_findings, count_findings
@@ -42,6 +43,8 @@ def find_register(spec: RegisterSpec, grids: Sequence[SheetGrid]) -> Register | 
     """The register on its own sheet, or on any sheet whose header row has its columns."""
     ordered = sorted(grids, key=lambda g: g.name != spec.sheet)
     for grid in ordered:
+        if not may_hold(spec, grid.top_texts):
+            continue  # most sheets: not a register (one look at their first rows, not two)
         register = read_register(spec, grid.name, grid.rows)
         if register is not None:
             return register
