@@ -340,8 +340,16 @@ def _labels(table: Table) -> list[str]:
     return [r.label for r in table.data_rows] + [c.label for c in table.columns]
 
 
+_LABEL_KEYS: dict[int, tuple[Table, tuple[str, ...]]] = {}  # id -> (the table, kept alive)
+
+
 def _score(grid: SheetGrid, table: Table) -> int:
-    return sum(1 for label in _labels(table) if normalize_label(label) in grid.index)
+    """How many of the table's labels the sheet shows."""
+    known = _LABEL_KEYS.get(id(table))
+    if known is None or known[0] is not table:
+        known = _LABEL_KEYS[id(table)] = (table, tuple(normalize_label(x) for x in _labels(table)))
+    index = grid.index
+    return sum(1 for key in known[1] if key in index)
 
 
 # ----------------------------------------------------------------------- the reader

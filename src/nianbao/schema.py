@@ -14,7 +14,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
@@ -148,11 +148,11 @@ class Cell:
     table: Table
     row: Row | None
     column: Column
+    kind: CellKind = field(init=False, compare=False)  # from the row and column
 
-    @property
-    def kind(self) -> CellKind:
+    def __post_init__(self) -> None:  # read for every cell of every workbook: worked out once
         computed = self.column.computed or (self.row is not None and self.row.computed)
-        return CellKind.COMPUTED if computed else CellKind.INPUT
+        object.__setattr__(self, "kind", CellKind.COMPUTED if computed else CellKind.INPUT)
 
     @property
     def type(self) -> ValueType:
@@ -217,7 +217,9 @@ class InfoField:
     prompt: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)  # no slots: cached_property needs __dict__
+# compared and hashed by identity (one instance per format: a cache keyed by it is a lookup,
+# not a walk over every table); no slots: cached_property needs __dict__
+@dataclass(frozen=True, kw_only=True, eq=False)
 class FormatSpec:
     """A version of the national format."""
 
