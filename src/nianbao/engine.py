@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import secrets
 import struct
 import time
 import zipfile
@@ -223,7 +224,9 @@ LARGE_TABLE = 1 << 20  # bytes: a table this long that needs no fitting is set a
 _TABLE_TAG = re.compile(rb"<(/?)w:tbl(?=[\s>/])[^>]*>")
 _TEXT_RUN = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 _FIRST_TAG = re.compile(rb"<([^?!\s/>][^\s/>]*)(?:\s[^>]*)?>")
-_ASIDE = re.compile(rb"<\?nianbao-aside (\d+)\?>")
+# the marker's name is random: a template cannot hold one by chance or on purpose
+_ASIDE_NAME = b"nianbao-aside-" + secrets.token_hex(8).encode("ascii")
+_ASIDE = re.compile(rb"<\?" + _ASIDE_NAME + rb" (\d+)\?>")
 
 
 def _set_aside(raw: bytes, longer_than: int) -> tuple[bytes, list[tuple[int, int]]]:
@@ -258,7 +261,7 @@ def _set_aside(raw: bytes, longer_than: int) -> tuple[bytes, list[tuple[int, int
         return raw, []
     pieces, at = [], 0
     for i, (a, b) in enumerate(aside):
-        pieces += [raw[at:a], b"<?nianbao-aside %d?>" % i]
+        pieces += [raw[at:a], b"<?%s %d?>" % (_ASIDE_NAME, i)]
         at = b
     pieces.append(raw[at:])
     return b"".join(pieces), aside
