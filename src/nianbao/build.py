@@ -314,12 +314,12 @@ def _process(job: _Job) -> Outcome:
     t2 = time.perf_counter()
     finals = [output_path(job.out_dir, sub.agency, sub.year, ".docx", draft=draft)]
     staged = [_staging(job.out_dir, job.file, input_hash, ".docx")]
-    try:
-        write_bytes(staged[0], docx)
+    try:  # not flushed one by one: build_all flushes the batch before naming it done
+        write_bytes(staged[0], docx, sync=False)
         if page is not None:
             finals.append(output_path(job.out_dir, sub.agency, sub.year, ".html", draft=draft))
             staged.append(_staging(job.out_dir, job.file, input_hash, ".html"))
-            write_text(staged[1], page)
+            write_text(staged[1], page, sync=False)
     except OSError as exc:
         for path in staged:
             path.unlink(missing_ok=True)
@@ -428,6 +428,10 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
                 staged.unlink(missing_ok=True)
         clean_leftovers(out_dir)  # what the killed workers were writing
         raise
+    if any(o.staged for o in outcomes):
+        os.sync()  # every staged report on the disk (one flush, not one per file) before it
+        # gets its name and the manifest says it is done: a power cut never leaves a report
+        # that the manifest calls up to date but the disk holds only in part
     summary.outcomes = [_place(o) for o in _settle_duplicates(outcomes)]
     failure: OSError | None = None
     try:
