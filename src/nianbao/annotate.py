@@ -58,12 +58,14 @@ def annotated_name(code: str, agency: str) -> str:
     return safe_filename(stem + SUFFIX.removesuffix(".xlsx"), ".xlsx")
 
 
-def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -> Path | None:
+def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None,
+             sync: bool = True) -> Path | None:
     """Write the marked-up copy of ``report.file`` to ``out_path``.
 
     ``data``: the file's bytes if already read.  Returns None when there is
     nothing to mark (no findings) or the file cannot be opened as a workbook
     (its findings already say why); never raises for the file's content.
+    ``sync=False``: not flushed to the disk (the caller flushes a batch at once).
     """
     if not report.findings:
         return None
@@ -78,7 +80,7 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None) -
     _problem_sheet(wb, report, marked)
     saved = io.BytesIO()
     wb.save(saved)
-    write_bytes(out_path, _put_back(saved.getvalue(), kept))
+    write_bytes(out_path, _put_back(saved.getvalue(), kept), sync=sync)
     return out_path
 
 
@@ -309,7 +311,7 @@ def _made_from(report: FileReport) -> str | None:
 
 def _annotate_job(job: tuple[FileReport, Path, str | None]) -> Path | None:
     report, path, _ = job
-    return annotate(report, path)
+    return annotate(report, path, sync=False)  # annotate_board flushes them all at once
 
 
 def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> list[Path]:
@@ -356,6 +358,8 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
         written.append(out)
         if key is not None:
             record[path.name] = key
+    if todo:
+        os.sync()  # the copies on the disk before the record says they are made
     if record or before:
         try:
             write_text(record_path, json.dumps(record, ensure_ascii=False, indent=0) + "\n")
