@@ -216,3 +216,17 @@ def test_no_database_connection_outlives_a_command(tmp_path: Path) -> None:
             assert previous_for(config) is None and sessions() == 0
         finally:
             watcher.dispose()
+
+
+def test_store_with_another_drivers_parameters_goes_through_sqlalchemy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    upgrade(engine)
+    monkeypatch.setattr(engine.dialect, "paramstyle", "named")  # neither ? nor %s
+    sub = submission(ROWS[0], seed=3, year=2024)
+
+    assert store(engine, [Entry(submission=sub, origin="run", valid=True)]) == 1
+
+    (back,) = submissions(engine)
+    assert all(back.values[k] == sub.values[k] for k in GB2021.cells)
+    engine.dispose()
