@@ -158,6 +158,9 @@ def _store_chunk(conn: Connection, chunk: dict[tuple[str, int], Entry],
         _insert_many(conn, archive_register, register)
 
 
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3, psycopg
+
+
 def _insert_many(conn: Connection, table: Table, rows: list[tuple[object, ...]]) -> None:
     """Rows (a value for each column, in order) inserted by the driver's own executemany.
 
@@ -165,7 +168,7 @@ def _insert_many(conn: Connection, table: Table, rows: list[tuple[object, ...]])
     twenty times as long as the inserts themselves.  Only plain integers and
     strings (and None) go through here, which every driver takes as they are.
     """
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    mark = _PLACEHOLDERS.get(conn.dialect.paramstyle)
     if mark is None:  # another driver: SQLAlchemy's way
         names = [c.name for c in table.columns]
         conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
