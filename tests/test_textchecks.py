@@ -486,3 +486,27 @@ def test_name_finder_finds_what_trying_every_length_finds() -> None:
                  for _ in range(rng.randint(1, 8))}
         text = "".join(rng.choice(alphabet + "，") for _ in range(rng.randint(0, 40)))
         assert list(NameFinder(names).finditer(text)) == _longest_first(names, text), (names, text)
+
+
+def test_sketches_made_in_the_workers_find_what_the_batch_finds_itself(tmp_path: Path) -> None:
+    """`check` reads in worker processes and makes each report's 雷同 sketches there; the
+    batch check then only compares them, with the same findings as making them itself."""
+    from nianbao.check import check_files
+
+    base = {"s5": ["一是公开内容不够丰富。"], "s6": ["本年度无其他需要报告的事项。"]}
+    texts = {"临河县民政局": _LONG, "临河县教育局": _LONG.replace("三百", "二百"),  # 雷同
+             "临河县财政局": "2025年，本局按照县政府统一部署推进财政预决算公开，全年公开部门预算。" * 5,
+             "临河县水利局": "全年围绕防汛抗旱和水资源管理，主动公开水利工程建设项目和河湖长制信息。" * 5}
+    for i, (agency, text) in enumerate(texts.items()):
+        write_intake(tmp_path / f"{agency}.xlsx", IntakeData(
+            agency=agency, code=f"C{i}", year=2025, level="县级部门",
+            values={k: 0 for k in GB2021.input_keys}, narrative=dict(base, s1=[text])))
+    files = sorted(tmp_path.glob("*.xlsx"))
+
+    made = check_files(files, Settings(), jobs=2, parallel_from=1)
+    plain = [dataclasses.replace(r, sketches={}) for r in made]
+
+    assert all(set(r.sketches) == {"s1"} for r in made)  # s5, s6: too short to compare
+    found = [[f.message for f in r.findings] for r in with_batch_text(made, Settings())]
+    assert found == [[f.message for f in r.findings] for r in with_batch_text(plain, Settings())]
+    assert sum("几乎相同" in m for messages in found for m in messages) == 2  # the pair

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from nianbao.rules import Where, validate
 from nianbao.safetext import clean
 from nianbao.schema import DEFAULT_FORMAT, FormatSpec
 from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.textchecks import section_sketches
 
 # Files the reader opens (calamine reads .xls and .ods as well as .xlsx).
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".ods"})
@@ -132,7 +134,13 @@ def _worker_setup(settings: Settings) -> None:
 
 
 def _check_job(path: Path) -> FileReport:
-    return check_file(path, _WORKER.get("settings", DEFAULT_SETTINGS))
+    """:func:`check_file` in a worker, with the narrative's 雷同 sketches made there too."""
+    settings = _WORKER.get("settings", DEFAULT_SETTINGS)
+    report = check_file(path, settings)
+    if report.submission is None:
+        return report
+    return dataclasses.replace(report, sketches=section_sketches(report.submission.narrative,
+                                                                 settings))
 
 
 def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,

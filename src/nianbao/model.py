@@ -125,6 +125,9 @@ class FileReport:
     # where the reader found each key: key -> (sheet, A1); findings added later
     # (e.g. the cross-year checks) point at the cell the agency actually used
     positions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # the narrative sections' 雷同 sketches, made where the file was read (a worker) so the
+    # batch check only compares them (:func:`nianbao.textchecks.section_sketches`)
+    sketches: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def valid(self) -> bool:

@@ -293,6 +293,8 @@ def with_text_batch(matching: Matching, roster: Roster, previous: PreviousData |
                               last_of=last_of)
     by_unit = dict(matching.by_unit)
     for unit, old, new in zip(units, reports, checked, strict=True):
+        if new.sketches:  # compared: no longer needed for the rest of the run
+            new = dataclasses.replace(new, sketches={})
         if new is not old:
             by_unit[unit.code] = tuple(dataclasses.replace(m, report=new) if m.report is old else m
                                        for m in by_unit[unit.code])

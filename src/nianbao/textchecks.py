@@ -540,6 +540,7 @@ class Unit:
     narrative: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     file: str = ""
     anchors: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    sketches: Mapping[str, bytes] = field(default_factory=dict)  # made beforehand, if any
 
 
 _SUBJECT_AFTER = re.compile(r"^\s*(?:[（(]以下简称|[（(]下称|\d{4}\s*年(?:度)?政府信息公开|政府信息公开工作年度报告|"
@@ -640,6 +641,7 @@ class SimilarPair:
     similarity: float
 
 
+SIMILAR_SECTIONS = ("s1", "s5", "s6")  # the sections a unit writes in its own words
 SKETCH_SIZE = 16  # each section's smallest shingle hashes kept (a bottom-k sketch)
 SKETCH_BAND = 8  # of which the smallest index the section
 SKETCH_BUCKET_MAX = 100  # a hash shared by more sections than this is boilerplate
@@ -650,6 +652,26 @@ def _gram_hash(gram: str) -> int:
     """A shingle's place in the sketches' order: CRC-32, the same in every run and process
     (a cryptographic digest costs four times as much and a sketch needs none of it)."""
     return zlib.crc32(gram.encode("utf-8"))
+
+
+def _sketch(text: str) -> array[int]:
+    """The text's :data:`SKETCH_SIZE` smallest shingle hashes."""
+    return array("Q", heapq.nsmallest(SKETCH_SIZE, {_gram_hash(g) for g in shingles(text)}))
+
+
+def section_sketches(narrative: Mapping[str, tuple[str, ...]],
+                     settings: Settings = DEFAULT_SETTINGS) -> dict[str, bytes]:
+    """The sketches :func:`similar_sections` compares, for each section long enough to be
+    compared (the others have none): made where the file is read, in a worker, so the
+    batch check in the main process only looks them up.  Empty when 雷同 is not checked."""
+    if not settings.text_similar:
+        return {}
+    out: dict[str, bytes] = {}
+    for section in SIMILAR_SECTIONS:
+        text = "".join(narrative.get(section, ()))
+        if len(text) >= settings.similar_min_chars:
+            out[section] = _sketch(text).tobytes()
+    return out
 
 
 def _buckets(hashes: array[int], owners: array[int]) -> Iterator[list[int]]:
@@ -684,16 +706,20 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
     """
     out: list[SimilarPair] = []
     floor = settings.similar_threshold - SKETCH_MARGIN
-    for section in ("s1", "s5", "s6"):
+    for section in SIMILAR_SECTIONS:
         # arrays, not tuples and dicts of Python ints: a province's sketches in a few MB
         sketches: dict[int, array[int]] = {}
         banded, owners = array("Q"), array("l")  # the index: (hash, unit) in two columns
         for i, unit in enumerate(units):
-            text = "".join(unit.narrative.get(section, ()))
-            if len(text) < settings.similar_min_chars:
-                continue
-            sketch = array("Q", heapq.nsmallest(SKETCH_SIZE,
-                                                {_gram_hash(g) for g in shingles(text)}))
+            if unit.sketches:  # made beforehand: a section too short to compare has none
+                if section not in unit.sketches:
+                    continue
+                sketch = array("Q", unit.sketches[section])
+            else:
+                text = "".join(unit.narrative.get(section, ()))
+                if len(text) < settings.similar_min_chars:
+                    continue
+                sketch = _sketch(text)
             sketches[i] = sketch
             band = sketch[:SKETCH_BAND]
             banded.extend(band)
@@ -725,7 +751,7 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
 
 def similar_to_last_year(unit: Unit, last: Mapping[str, tuple[str, ...]], last_year: str,
                          last_file: str, settings: Settings) -> Iterator[Finding]:
-    for section in ("s1", "s5", "s6"):
+    for section in SIMILAR_SECTIONS:
         text = "".join(unit.narrative.get(section, ()))
         before = "".join(last.get(section, ()))
         if len(text) < settings.similar_min_chars or len(before) < settings.similar_min_chars:
@@ -780,9 +806,10 @@ def with_batch_text(reports: Sequence[FileReport], settings: Settings = DEFAULT_
         own = group_of.get(fold_name(sub.agency), ())
         workbook = report.file.suffix.lower() in (".xlsx", ".xlsm")
         if workbook not in anchors_of:
-            anchors_of[workbook] = {s: _anchor(report, s, spec) for s in ("s1", "s5", "s6")}
+            anchors_of[workbook] = {s: _anchor(report, s, spec) for s in SIMILAR_SECTIONS}
         units.append(Unit(agency=sub.agency, names=own, narrative=sub.narrative,
-                          file=report.file.name, anchors=anchors_of[workbook]))
+                          file=report.file.name, anchors=anchors_of[workbook],
+                          sketches=report.sketches))
     extra: dict[int, list[Finding]] = {}
     if settings.text_agency:
         pattern = _names_pattern({n for g in groups for n in g} | {u.agency for u in units})
