@@ -250,16 +250,23 @@ def _unchanged(job: _Job, input_hash: str) -> Outcome:
 
 def _kept(outcome: Outcome, read: FileReport | None) -> Outcome:
     """What the batch keeps of an outcome to its end: its submission packed (or, for a report
-    read beforehand, that report's own), its paths sharing their folders' parts."""
+    read beforehand, that report's own), its paths sharing their folders' parts, its texts
+    shared with the submission's, and no timings (the summary has added them up)."""
     sub = outcome.submission
     if sub is not None:
         sub = pack_submission(sub)
     elif read is not None and outcome.status in (Status.BUILT, Status.DRAFT):
         sub = read.submission
+    agency = sub.agency if sub is not None and sub.agency == outcome.agency else outcome.agency
     return dataclasses.replace(
         outcome, file=read.file if read is not None else shared_path(outcome.file),
+        status=_STATUSES.get(outcome.status, outcome.status), agency=agency,
         outputs=tuple(shared_path(p) for p in outcome.outputs),
-        staged=tuple(shared_path(p) for p in outcome.staged), submission=sub)
+        staged=tuple(shared_path(p) for p in outcome.staged), submission=sub,
+        timings=())  # already added to the summary's
+
+
+_STATUSES = {s: s for s in STATUS_ZH}  # one string object per status, not one per unit
 
 
 def _process(job: _Job) -> Outcome:
