@@ -493,3 +493,33 @@ def test_a_broken_table_set_aside_is_still_refused(monkeypatch: pytest.MonkeyPat
         assert aside == [(start, start + len(table))] and b"<w:tbl>" not in skeleton
     unpaired = head + b"<w:body>" + b"<w:tbl>" * 3 + b"</w:tbl></w:body></w:document>"
     assert engine._set_aside(unpaired, -1) == (unpaired, [])  # tags that do not pair up: parser
+
+
+def test_a_long_table_the_stream_cannot_judge_goes_to_the_tree(
+        template: Template, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table using a prefix declared inside the part (not on its root) is well-formed,
+    but not on its own: it is then judged as part of the whole tree, as before."""
+    from nianbao import engine
+
+    monkeypatch.setattr(engine, "LARGE_PART", 0)
+    monkeypatch.setattr(engine, "LARGE_TABLE", 0)
+    head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    table = b'<w:tbl><w:tr><w:tc><x:p xmlns:x="urn:x"/><w:p/></w:tc></w:tr></w:tbl>'
+    body = head + b'<w:body xmlns:y="urn:y">' + table.replace(b"<w:p/>", b"<y:q/>")
+    raw = body + b"</w:body></w:document>"
+    skeleton, aside = engine._set_aside(raw, -1)
+    assert aside  # set aside, but the stream does not know the prefix y
+    with pytest.raises(etree.XMLSyntaxError):
+        engine._check_stream(raw, aside[0])
+    # in a render: a table the stream refuses is judged by the whole tree, and kept
+    sub = full_submission(members=tuple(f"青山县第{i}单位" for i in range(200)))
+    context = build_context(sub, draft=True)
+    whole = _part(template.render(context), "word/document.xml")
+    monkeypatch.setattr(engine, "LARGE_TABLE", 10_000)
+
+    def refuse(raw: bytes, span: tuple[int, int]) -> None:
+        raise etree.XMLSyntaxError("unbound prefix", None, 1, 1)
+
+    monkeypatch.setattr(engine, "_check_stream", refuse)
+    assert etree.tostring(_part(template.render(context), "word/document.xml")) == \
+        etree.tostring(whole)

@@ -570,6 +570,9 @@ class Template:
             try:
                 for span in aside:
                     _check_stream(raw, span)
+            except etree.XMLSyntaxError:  # or a prefix declared inside the part: as a tree,
+                skeleton, aside = raw, []  # where the message says where it breaks
+            try:
                 root = etree.fromstring(skeleton, _STRICT_PARSER)
             except etree.XMLSyntaxError as exc:
                 raise TemplateError(
