@@ -427,3 +427,20 @@ def test_build_flushes_the_batch_once_before_the_manifest_names_it(folder, tmp_p
     assert events.count("sync") == 1
     assert events.index("sync") < events.index("manifest")
     assert events.count("fsync") < built  # only the manifest and summaries, not each report
+
+
+def test_where_there_is_no_system_sync_each_file_is_flushed(tmp_path, monkeypatch) -> None:
+    """Windows has no sync(): the batch's files are then flushed one by one (a file gone
+    meanwhile is skipped)."""
+    from nianbao.atomic import flush_files
+
+    flushed: list[int] = []
+    monkeypatch.delattr(os, "sync", raising=False)
+    monkeypatch.setattr(os, "fsync", lambda fd: flushed.append(fd))
+    files = [tmp_path / f"{i}.docx" for i in range(3)]
+    for path in files:
+        path.write_bytes(b"x")
+
+    flush_files([*files, tmp_path / "gone.docx"])
+
+    assert len(flushed) == 3

@@ -34,7 +34,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao import __version__
-from nianbao.atomic import write_bytes, write_text
+from nianbao.atomic import flush_files, write_bytes, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
@@ -358,8 +358,8 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
         written.append(out)
         if key is not None:
             record[path.name] = key
-    if todo:
-        os.sync()  # the copies on the disk before the record says they are made
+    if todo:  # the copies on the disk before the record says they are made
+        flush_files(p for p in written if p.is_file())
     if record or before:
         try:
             write_text(record_path, json.dumps(record, ensure_ascii=False, indent=0) + "\n")

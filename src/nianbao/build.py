@@ -23,6 +23,7 @@ from nianbao import __version__, sources
 from nianbao.atomic import (
     clean_leftovers,
     describe_os_error,
+    flush_files,
     tmp_prefix,
     write_bytes,
     write_json,
@@ -435,10 +436,11 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
                 staged.unlink(missing_ok=True)
         clean_leftovers(out_dir)  # what the killed workers were writing
         raise
+    # every staged report on the disk (one flush of the batch, not one a file) before it
+    # gets its name and the manifest says it is done: a power cut never leaves a report
+    # that the manifest calls up to date but the disk holds only in part
     if any(o.staged for o in outcomes):
-        os.sync()  # every staged report on the disk (one flush, not one per file) before it
-        # gets its name and the manifest says it is done: a power cut never leaves a report
-        # that the manifest calls up to date but the disk holds only in part
+        flush_files(p for o in outcomes for p in o.staged)
     summary.outcomes = [_place(o) for o in _settle_duplicates(outcomes)]
     failure: OSError | None = None
     try:
