@@ -120,7 +120,7 @@ def test_a_signal_raised_inside_a_finalizer_is_not_lost(tmp_path) -> None:  # ty
 
 
 def test_work_alongside_gives_its_result_or_its_error() -> None:
-    from nianbao.runner import alongside
+    from nianbao.pool import alongside
 
     with alongside(lambda _stop: 41 + 1) as result:
         pass
@@ -134,7 +134,7 @@ def test_work_alongside_gives_its_result_or_its_error() -> None:
 def test_work_alongside_is_stopped_when_the_body_fails() -> None:
     import threading
 
-    from nianbao.runner import alongside
+    from nianbao.pool import alongside
 
     seen: list[str] = []
 

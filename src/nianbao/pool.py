@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -163,3 +164,47 @@ class _Batch:
 
     def __call__(self, batch: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
         return [(index, self.work(job)) for index, job in batch]
+
+
+# ------------------------------------------------------------ work of this process
+
+STOP_PATIENCE_SECONDS = 5.0  # how long a stopped background task is waited for
+
+
+@contextlib.contextmanager
+def alongside(work: Callable[[threading.Event], R]) -> Iterator[Callable[[], R]]:
+    """Run ``work`` in a thread while the ``with`` body runs; yields a function that
+    waits for it and returns its result (or raises its exception).
+
+    For work of this process done while the body waits on worker processes.  If
+    the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
+    set and the thread gets :data:`STOP_PATIENCE_SECONDS` before the exception goes
+    on; ``work`` checks the event between steps and stops without leaving anything
+    half-written.
+    """
+    stop = threading.Event()
+    box: list[tuple[bool, object]] = []
+
+    def target() -> None:
+        try:
+            box.append((True, work(stop)))
+        except BaseException as exc:  # handed to the waiting thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, name="nianbao-alongside", daemon=True)
+    thread.start()
+
+    def result() -> R:
+        thread.join()
+        ok, value = box[0]
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    try:
+        yield result
+    except BaseException:
+        stop.set()
+        thread.join(STOP_PATIENCE_SECONDS)
+        raise

@@ -14,12 +14,10 @@ import json
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from nianbao.aggregate import SummaryResult, make_summary
 from nianbao.archive import archive_reports_of, history_for, previous_for
@@ -30,6 +28,7 @@ from nianbao.errors import OutputError
 from nianbao.matching import Matching, match_reports
 from nianbao.model import FileReport, Submission
 from nianbao.packed import pack_report
+from nianbao.pool import alongside
 from nianbao.previous import PreviousData, cross_year_findings, load_previous
 from nianbao.roster import Roster, read_roster
 from nianbao.safetext import path_text
@@ -38,7 +37,6 @@ from nianbao.status_output import write_status_outputs
 from nianbao.textchecks import with_batch_text
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-T = TypeVar("T")
 
 LOCK_STALE_EMPTY_SECONDS = 60  # a lock file still empty after this long was left by a crash
 
@@ -382,48 +380,6 @@ def summarize(gathered: Gathered, board: Board, *, scope: tuple[str, ...] | None
                         scope=config.scope if scope is None else scope,
                         settings=config.settings, previous=gathered.previous,
                         render=renderer if render else None, history=history_for(config))
-
-
-STOP_PATIENCE_SECONDS = 5.0  # how long a stopped background task is waited for
-
-
-@contextlib.contextmanager
-def alongside(work: Callable[[threading.Event], T]) -> Iterator[Callable[[], T]]:
-    """Run ``work`` in a thread while the ``with`` body runs; yields a function that
-    waits for it and returns its result (or raises its exception).
-
-    For work of this process done while the body waits on worker processes.  If
-    the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
-    set and the thread gets :data:`STOP_PATIENCE_SECONDS` before the exception goes
-    on; ``work`` checks the event between steps and stops without leaving anything
-    half-written.
-    """
-    stop = threading.Event()
-    box: list[tuple[bool, object]] = []
-
-    def target() -> None:
-        try:
-            box.append((True, work(stop)))
-        except BaseException as exc:  # handed to the waiting thread
-            box.append((False, exc))
-
-    thread = threading.Thread(target=target, name="nianbao-alongside", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        ok, value = box[0]
-        if not ok:
-            assert isinstance(value, BaseException)
-            raise value
-        return value  # type: ignore[return-value]
-
-    try:
-        yield result
-    except BaseException:
-        stop.set()
-        thread.join(STOP_PATIENCE_SECONDS)
-        raise
 
 
 def build_counts_text(build: dict[str, object]) -> str:
