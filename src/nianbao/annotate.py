@@ -189,7 +189,7 @@ def _put_back(saved: bytes, kept: dict[str, bytes]) -> bytes:
 
 class _KeptRange(MergedCellRange):  # type: ignore[misc]
     """A merged range declared as the file has it: openpyxl's own gives the top-left cell
-    the bottom-right cell's borders, a new style for each range (a fifth of a copy's time)."""
+    the bottom-right cell's borders, which makes and looks up a new style for each range."""
 
     def __init__(self, worksheet: Worksheet, coord: str) -> None:
         self.ws = worksheet
