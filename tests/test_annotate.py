@@ -209,31 +209,3 @@ def test_prefixed_live_checks_are_left_to_openpyxl() -> None:
     prefixed = plain.replace(b'<dataValidation sqref', b'<dataValidation xr:uid="{1}" sqref')
     kept = {}
     assert _take_formats(prefixed, "s1", kept) == prefixed and not kept
-
-
-def test_marked_up_copies_stop_when_asked_and_leave_the_record_alone(tmp_path: Path) -> None:
-    """`status` makes the copies in worker processes while it writes the rest; stopped
-    (SIGINT in the main thread), the workers end between two copies and the record of
-    what was made is not written: the next run makes them again."""
-    import threading
-
-    from nianbao.annotate import ANNOTATED_MANIFEST, PARALLEL_FROM, annotate_board
-    from nianbao.config import load_config
-    from nianbao.runner import board_for, gather
-
-    rows = county_rows()[:PARALLEL_FROM + 2]
-    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
-    ws = tmp_path / "ws"
-    assert CliRunner().invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
-                                     str(roster)]).exit_code == 0
-    for i, row in enumerate(rows):
-        write_form(ws / "inputs" / f"{i}.xlsx", submission(row, i), edits={"t3.r4.natural": 999})
-    board = board_for(gather(load_config(ws), jobs=1), built=set())
-    folder = tmp_path / "feedback"
-    stop = threading.Event()
-    stop.set()
-
-    assert annotate_board(board, folder, jobs=2, stop=stop) == []
-    assert not (folder / ANNOTATED_MANIFEST).exists()
-    made = annotate_board(board, folder, jobs=2)
-    assert len(made) == len(rows) and (folder / ANNOTATED_MANIFEST).is_file()

@@ -18,11 +18,10 @@ import io
 import json
 import os
 import re
-import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -315,15 +314,12 @@ def _annotate_job(job: tuple[FileReport, Path, str | None]) -> Path | None:
     return annotate(report, path, sync=False)  # annotate_board flushes them all at once
 
 
-def annotate_board(board: Board, folder: Path, *, jobs: int | None = None,
-                   stop: threading.Event | None = None) -> list[Path]:
+def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> list[Path]:
     """Beside each unit's feedback text: its marked-up copy, or none when nothing to mark.
 
     A copy made from the same file and the same findings by an earlier run is
     kept (a record in the folder says what each copy was made from); the rest
-    are made in ``jobs`` worker processes when there are many.  ``stop`` set (from
-    another thread) stops the workers between two copies; the record is then left
-    as it was (the copies are made again next time).
+    are made in ``jobs`` worker processes when there are many.
     """
     from nianbao.pool import run_jobs
 
@@ -356,10 +352,6 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None,
         done = run_jobs(_annotate_job, todo, workers=workers,
                         chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
     for (_, path, key), out in done:
-        if stop is not None and stop.is_set():
-            if isinstance(done, Generator):
-                done.close()  # the workers are stopped
-            return written
         if out is None:
             path.unlink(missing_ok=True)
             continue

@@ -176,9 +176,8 @@ def alongside(work: Callable[[threading.Event], R]) -> Iterator[Callable[[], R]]
     """Run ``work`` in a thread while the ``with`` body runs; yields a function that
     waits for it and returns its result (or raises its exception).
 
-    For two things at once where one of them mostly waits on worker processes
-    (the archive written while the workers render; the workers' marked-up copies
-    waited for while the status files are written).  If the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
+    For work of this process done while the body mostly waits on worker processes
+    (the archive written while the workers render).  If the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
     set and the thread gets :data:`STOP_PATIENCE_SECONDS` before the exception goes
     on; ``work`` checks the event between steps and stops without leaving anything
     half-written.
