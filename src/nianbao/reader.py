@@ -323,9 +323,9 @@ def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table],
     on_sheet = [t for t in spec.tables if t.sheet == sheet_id]
     absent: list[str] = []
     for table in tables:
-        best = max(grids, key=lambda g: _score(g, table), default=None)
-        absent += [label for label in _labels(table)
-                   if best is None or normalize_label(label) not in best.index]
+        best = max(grids, key=lambda g: _score(g, table, spec), default=None)
+        absent += [label for label, key in spec.table_labels[table.id]
+                   if best is None or key not in best.index]
     unique = list(dict.fromkeys(absent))
     labels = "、".join(f"“{_clip(label, 30)}”" for label in unique[:6])
     if len(unique) > 6:
@@ -336,20 +336,10 @@ def _missing_table_finding(spec: FormatSpec, sheet_id: str, tables: list[Table],
                    captions="、".join(f"“{t.caption}”" for t in tables if t.caption))
 
 
-def _labels(table: Table) -> list[str]:
-    return [r.label for r in table.data_rows] + [c.label for c in table.columns]
-
-
-_LABEL_KEYS: dict[int, tuple[Table, tuple[str, ...]]] = {}  # id -> (the table, kept alive)
-
-
-def _score(grid: SheetGrid, table: Table) -> int:
+def _score(grid: SheetGrid, table: Table, spec: FormatSpec) -> int:
     """How many of the table's labels the sheet shows."""
-    known = _LABEL_KEYS.get(id(table))
-    if known is None or known[0] is not table:
-        known = _LABEL_KEYS[id(table)] = (table, tuple(normalize_label(x) for x in _labels(table)))
     index = grid.index
-    return sum(1 for key in known[1] if key in index)
+    return sum(1 for _, key in spec.table_labels[table.id] if key in index)
 
 
 # ----------------------------------------------------------------------- the reader
@@ -435,7 +425,7 @@ def read_grids(path: Path, grids: list[SheetGrid], settings: Settings,
     duplicates: dict[tuple[str, str], bool] = {}  # (read, other) -> values differ
     candidates = [g for g in grids if g.name != "_meta" and g.name not in REGISTER_SHEETS]
     for table in spec.tables:
-        scores = {g.name: _score(g, table) for g in candidates}
+        scores = {g.name: _score(g, table, spec) for g in candidates}
         best = max(candidates, key=lambda g: scores[g.name], default=None)
         if best is None or scores[best.name] < _min_score(table):
             missing_tables[table.sheet].append(table)

@@ -262,6 +262,14 @@ class FormatSpec:
     def cells(self) -> dict[str, Cell]:
         return {c.key: c for c in self.iter_cells()}
 
+    @cached_property
+    def table_labels(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Table id -> the labels a sheet must show to be that table (its data rows', then
+        its columns'), each with its :func:`normalize_label` form."""
+        return {t.id: tuple((label, normalize_label(label)) for label in
+                            (*(r.label for r in t.data_rows), *(c.label for c in t.columns)))
+                for t in self.tables}
+
     @property
     def input_keys(self) -> tuple[str, ...]:
         return tuple(k for k, c in self.cells.items() if c.kind is CellKind.INPUT)
