@@ -209,3 +209,5 @@ def test_prefixed_live_checks_are_left_to_openpyxl() -> None:
     prefixed = plain.replace(b'<dataValidation sqref', b'<dataValidation xr:uid="{1}" sqref')
     kept = {}
     assert _take_formats(prefixed, "s1", kept) == prefixed and not kept
+    broken = plain.replace(b"</cfRule>", b"")  # never copied verbatim into a marked-up copy
+    assert _take_formats(broken, "s1", kept) == broken and not kept

@@ -38,6 +38,7 @@ from nianbao.atomic import flush_files, write_bytes, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
+from nianbao.package import sheet_parts
 from nianbao.register_form import erase_private
 from nianbao.status import Board
 
@@ -115,8 +116,6 @@ def open_for_copy(raw: bytes) -> tuple[Workbook, dict[str, bytes]]:
     checks (conditional formats, validations) are neither read nor written by
     openpyxl: :func:`_put_back` puts the file's own XML into the saved copy.
     """
-    from nianbao.package import sheet_parts
-
     source = zipfile.ZipFile(io.BytesIO(raw))
     names = source.namelist()
     if len(set(names)) != len(names):  # two copies of one part: corrupt, never guessed
@@ -149,13 +148,19 @@ def open_for_copy(raw: bytes) -> tuple[Workbook, dict[str, bytes]]:
 def _take_formats(content: bytes, part: str, formats: dict[str, bytes]) -> bytes:
     """``content`` without its conditional formats and validations, put in ``formats``;
     unchanged if any is written with a namespace prefix (openpyxl's copy would not
-    declare it) or the sheet's own elements are prefixed."""
+    declare it), the sheet's own elements are prefixed, or they are not well-formed
+    (openpyxl then judges the sheet, as for any file: a copy is never made broken)."""
     if b"<worksheet" not in content:
         return content
     found = list(_FORMATS.finditer(content))
     if not found or any(_PREFIXED.search(m.group(0)) for m in found):
         return content
-    formats[part] = b"".join(m.group(0) for m in found)
+    block = b"".join(m.group(0) for m in found)
+    try:
+        ET.fromstring(b"<kept>" + block + b"</kept>")
+    except ET.ParseError:
+        return content
+    formats[part] = block
     pieces, at = [], 0
     for match in found:
         pieces.append(content[at:match.start()])
@@ -166,8 +171,6 @@ def _take_formats(content: bytes, part: str, formats: dict[str, bytes]) -> bytes
 
 def _put_back(saved: bytes, kept: dict[str, bytes]) -> bytes:
     """The copy openpyxl saved, with each sheet's own formats and validations back in."""
-    from nianbao.package import sheet_parts
-
     if not kept:
         return saved
     source = zipfile.ZipFile(io.BytesIO(saved))
@@ -331,6 +334,7 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
         before = {}
     record: dict[str, str] = {}
     written: list[Path] = []
+    made: list[Path] = []  # this time (not flushed yet)
     todo: list[tuple[FileReport, Path, str | None]] = []  # with what the copy is made from
     for status in board.units:
         path = folder / annotated_name(status.unit.code, status.unit.name)
@@ -356,10 +360,11 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
             path.unlink(missing_ok=True)
             continue
         written.append(out)
+        made.append(out)
         if key is not None:
             record[path.name] = key
-    if todo:  # the copies on the disk before the record says they are made
-        flush_files(p for p in written if p.is_file())
+    if made:  # the copies on the disk before the record says they are made
+        flush_files(made)
     if record or before:
         try:
             write_text(record_path, json.dumps(record, ensure_ascii=False, indent=0) + "\n")
