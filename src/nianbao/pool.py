@@ -177,10 +177,10 @@ def alongside(work: Callable[[threading.Event], R]) -> Iterator[Callable[[], R]]
     waits for it and returns its result (or raises its exception).
 
     For work of this process done while the body mostly waits on worker processes
-    (the archive written while the workers render).  If the body (or the wait) raises, e.g. on SIGINT, the event ``work`` was given is
-    set and the thread gets :data:`STOP_PATIENCE_SECONDS` before the exception goes
-    on; ``work`` checks the event between steps and stops without leaving anything
-    half-written.
+    (the archive written while the workers render).  If the body (or the wait)
+    raises, e.g. on SIGINT, the event ``work`` was given is set and the thread gets
+    :data:`STOP_PATIENCE_SECONDS` before the exception goes on; ``work`` checks the
+    event between steps and stops without leaving anything half-written.
     """
     stop = threading.Event()
     box: list[tuple[bool, object]] = []

@@ -26,6 +26,7 @@ from nianbao.kinds import finding
 from nianbao.layout import META_KEYS, a1
 from nianbao.model import Finding, Submission, Value
 from nianbao.package import REGISTER_SHEETS, Package, SheetScan, open_package
+from nianbao.register import top_texts as register_top_texts
 from nianbao.register_read import apply_registers
 from nianbao.schema import (
     DEFAULT_FORMAT,
@@ -111,9 +112,7 @@ class SheetGrid:
     @cached_property
     def top_texts(self) -> frozenset[str]:
         """Its first rows' texts as a register's header is matched (:mod:`nianbao.register`)."""
-        from nianbao.register import top_texts
-
-        return top_texts(self.rows)
+        return register_top_texts(self.rows)
 
     def end(self, r: int, c: int) -> tuple[int, int]:
         return self.merged.get((r, c), (r, c))
