@@ -21,7 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -33,23 +33,29 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nianbao import __version__
+from nianbao import __version__, markup
 from nianbao.atomic import flush_files, write_bytes, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
 from nianbao.package import sheet_parts
-from nianbao.register_form import erase_private
+from nianbao.register import HEADER_ROWS, registers
+from nianbao.register_form import erase_private, private_columns
 from nianbao.status import Board
 
 LIST_SHEET = "问题清单"
+LIST_HEADERS = ("序号", "级别", "位置", "问题", "怎样修改", "代码")
+LIST_WIDTHS = (6, 6, 22, 70, 36, 20)
 SUFFIX = "_批注.xlsx"
-ERROR_FILL = PatternFill("solid", start_color="FF7C80", end_color="FF7C80")
-WARNING_FILL = PatternFill("solid", start_color="FFC000", end_color="FFC000")
-_THIN = Side(style="thin", color="808080")
+AUTHOR = "nianbao 校验"
+_RED, _AMBER, _BLUE, _GREY = "FF7C80", "FFC000", "0563C1", "808080"
+_COLOURS = markup.Colours(error=_RED, warning=_AMBER, link=_BLUE, border=_GREY, font="宋体", size=10)
+ERROR_FILL = PatternFill("solid", start_color=_RED, end_color=_RED)
+WARNING_FILL = PatternFill("solid", start_color=_AMBER, end_color=_AMBER)
+_THIN = Side(style="thin", color=_GREY)
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _FONT = Font(name="宋体", size=10)
-_LINK = Font(name="宋体", size=10, color="0563C1", underline="single")
+_LINK = Font(name="宋体", size=10, color=_BLUE, underline="single")
 _WRAP = Alignment(vertical="top", wrap_text=True)
 
 
@@ -72,17 +78,68 @@ def annotate(report: FileReport, out_path: Path, *, data: bytes | None = None,
         return None
     try:
         raw = data if data is not None else report.file.read_bytes()
-        wb, kept = open_for_copy(raw)
+        content = marked_copy(raw, report)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            EOFError, ET.ParseError):
+            EOFError, ET.ParseError, IndexError):
         return None
+    write_bytes(out_path, content, sync=sync)
+    return out_path
+
+
+def marked_copy(raw: bytes, report: FileReport) -> bytes:
+    """The marked-up copy of the workbook ``raw`` as a new file's bytes.
+
+    Made by editing the package's own XML (:mod:`nianbao.markup`); a package that
+    edit does not handle is loaded and saved by openpyxl instead, with the same
+    marks, comments and list.
+    """
+    try:
+        return _edited_copy(raw, report)
+    except markup.Unsupported:
+        return _openpyxl_copy(raw, report)
+
+
+def _edited_copy(raw: bytes, report: FileReport) -> bytes:
+    book = markup.Book(raw)
+    placed = _place(report.findings, book.top_left)
+    notes = {}
+    for (sheet, cell), found in _by_cell(placed).items():
+        text = _note_text(found, book.comment_at(sheet, cell))
+        notes[(sheet, cell)] = markup.Note(error=_worst_is_error(found), text=text,
+                                           findings=len(found))
+    erase = {}
+    for sheet in book.sheetnames:
+        spans = [markup.Erase(first, cols) for first, cols in
+                 private_columns(book.top_rows(sheet, HEADER_ROWS, _HEADER_TEXTS))]
+        if spans:
+            erase[sheet] = spans
+    styles = markup._Styles(book.parts["xl/styles.xml"])
+    fills = tuple(styles.add("fills", '<fill><patternFill patternType="solid">'
+                                      f'<fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
+                                      "</patternFill></fill>") for rgb in (_RED, _AMBER))
+    book.mark(notes, (fills[0], fills[1]), styles, AUTHOR, erase)
+    listed = markup.list_sheet(_list_title(report), LIST_HEADERS, _list_rows(report, placed),
+                               LIST_WIDTHS, styles, (fills[0], fills[1]), _COLOURS)
+    book.add_sheet_first(LIST_SHEET, listed)
+    book.parts["xl/styles.xml"] = styles.dumps()
+    return book.dumps()
+
+
+# a register's header row names at least its required columns: rows with fewer texts are
+# not decoded when looking for one
+_HEADER_TEXTS = min(sum(f.required for f in r.fields) for r in registers())
+
+
+def _openpyxl_copy(raw: bytes, report: FileReport) -> bytes:
+    wb, kept = open_for_copy(raw)
+    if LIST_SHEET in wb.sheetnames:  # a copy returned as it was sent: its old list goes
+        del wb[LIST_SHEET]
     erase_private(wb)  # the copy leaves the office: no applicant names, no content summaries
     marked = mark(wb, report.findings)
     _problem_sheet(wb, report, marked)
     saved = io.BytesIO()
     wb.save(saved)
-    write_bytes(out_path, _put_back(saved.getvalue(), kept), sync=sync)
-    return out_path
+    return _put_back(saved.getvalue(), kept)
 
 
 _MERGES = re.compile(rb"<(?:[\w.-]+:)?mergeCells\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?mergeCells>)",
@@ -201,32 +258,55 @@ class _KeptRange(MergedCellRange):  # type: ignore[misc]
 
 def mark(wb: Workbook, findings: Iterable[Finding]) -> dict[Finding, str]:
     """Fill and comment each finding's cell; returns the cell each finding was put on."""
-    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    placed: dict[Finding, str] = {}
-    for finding in findings:
-        if not finding.sheet or finding.sheet not in wb.sheetnames:
-            continue
-        ws = wb[finding.sheet]
-        cell = _top_left(ws, finding.cell) if finding.cell else None
-        if cell is None:
-            continue
-        by_cell[(finding.sheet, cell)].append(finding)
-        placed[finding] = cell
-    for (sheet, address), found in by_cell.items():
+    placed = _place(findings, lambda sheet, cell: _top_left(wb, sheet, cell))
+    for (sheet, address), found in _by_cell(placed).items():
         target = wb[sheet][address]
-        worst = any(f.severity is Severity.ERROR for f in found)
-        target.fill = ERROR_FILL if worst else WARNING_FILL
-        text = "\n\n".join(_comment_text(f) for f in found)
-        if target.comment is not None and target.comment.author != "nianbao 校验":
-            text = f"{text}\n\n（原批注）{target.comment.text}"
-        comment = Comment(text, "nianbao 校验")
-        comment.width, comment.height = 320, min(600, 60 + 18 * (len(text) // 22 + len(found)))
+        target.fill = ERROR_FILL if _worst_is_error(found) else WARNING_FILL
+        old = target.comment
+        text = _note_text(found, (old.author, old.text) if old is not None else None)
+        comment = Comment(text, AUTHOR)
+        comment.width, comment.height = markup.comment_size(text, len(found))
         target.comment = comment
     return placed
 
 
-def _top_left(ws: Worksheet, address: str) -> str | None:
+def _place(findings: Iterable[Finding], top_left: Callable[[str, str], str | None]
+           ) -> dict[Finding, str]:
+    """The cell each finding is put on (a merged range's top-left cell); findings on no
+    cell of the workbook are left out."""
+    placed: dict[Finding, str] = {}
+    for finding in findings:
+        if finding.sheet and finding.cell:
+            cell = top_left(finding.sheet, finding.cell.upper())
+            if cell is not None:
+                placed[finding] = cell
+    return placed
+
+
+def _by_cell(placed: dict[Finding, str]) -> dict[tuple[str, str], list[Finding]]:
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding, cell in placed.items():
+        by_cell[(finding.sheet or "", cell)].append(finding)
+    return by_cell
+
+
+def _worst_is_error(found: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in found)
+
+
+def _note_text(found: Iterable[Finding], original: tuple[str, str] | None) -> str:
+    """The comment on a cell: its findings, then the comment it had (not one of ours)."""
+    text = "\n\n".join(_comment_text(f) for f in found)
+    if original is not None and original[0] != AUTHOR:
+        text = f"{text}\n\n（原批注）{original[1]}"
+    return text
+
+
+def _top_left(wb: Workbook, sheet: str, address: str) -> str | None:
     """The cell that shows ``address``: the top-left cell of a merged range covering it."""
+    if sheet not in wb.sheetnames:
+        return None
+    ws = wb[sheet]
     try:
         for merged in ws.merged_cells.ranges:
             if address in merged:
@@ -242,35 +322,49 @@ def _comment_text(finding: Finding) -> str:
     return text + (f"\n修改：{finding.hint}" if finding.hint else "")
 
 
-def _problem_sheet(wb: Workbook, report: FileReport, placed: dict[Finding, str]) -> None:
-    ws = wb.create_sheet(LIST_SHEET, index=0)
+def _list_title(report: FileReport) -> str:
     errors, warnings = len(report.errors), len(report.warnings)
-    ws.append([f"本表共有 {errors} 处错误、{warnings} 处提示。红色单元格为错误，须修改；橙色为提示，"
-               "请核实。把鼠标移到单元格上可看到批注；点击“位置”可跳转。"])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
-    ws.row_dimensions[1].height = 32
-    ws.append(["序号", "级别", "位置", "问题", "怎样修改", "代码"])
+    return (f"本表共有 {errors} 处错误、{warnings} 处提示。红色单元格为错误，须修改；橙色为提示，"
+            "请核实。把鼠标移到单元格上可看到批注；点击“位置”可跳转。")
+
+
+def _list_rows(report: FileReport, placed: dict[Finding, str]) -> list[markup.ListRow]:
+    rows = []
     for i, finding in enumerate(report.findings, 1):
         cell = placed.get(finding)
         where = f"{finding.sheet}!{cell}" if cell else (finding.sheet or "整个文件")
-        ws.append([i, finding.severity.zh, where, finding.message, finding.hint, finding.code])
-        row = ws.max_row
-        if cell and finding.sheet:
-            link = ws.cell(row=row, column=3)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{finding.sheet}'!{cell}",
-                                       display=where)
-            link.font = _LINK
-        ws.cell(row=row, column=2).fill = (ERROR_FILL if finding.severity is Severity.ERROR
-                                           else WARNING_FILL)
+        link = f"'{(finding.sheet or '').replace(chr(39), chr(39) * 2)}'!{cell}" if cell else None
         lines = max(-(-len(finding.message) // 34), -(-len(finding.hint) // 17), 1)
-        ws.row_dimensions[row].height = 14 * lines + 4  # wrapped text: no client sizes it on open
+        rows.append(markup.ListRow(
+            (i, finding.severity.zh, where, finding.message, finding.hint, finding.code),
+            link, finding.severity is Severity.ERROR,
+            14 * lines + 4))  # wrapped text: no client sizes it on open
+    return rows
+
+
+def _problem_sheet(wb: Workbook, report: FileReport, placed: dict[Finding, str]) -> None:
+    ws = wb.create_sheet(LIST_SHEET, index=0)
+    ws.append([_list_title(report)])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LIST_HEADERS))
+    ws.row_dimensions[1].height = 32
+    ws.append(list(LIST_HEADERS))
+    for item in _list_rows(report, placed):
+        ws.append(list(item.cells))
+        row = ws.max_row
+        if item.link:
+            link = ws.cell(row=row, column=3)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=item.link,
+                                       display=str(item.cells[2]))
+            link.font = _LINK
+        ws.cell(row=row, column=2).fill = ERROR_FILL if item.error else WARNING_FILL
+        ws.row_dimensions[row].height = item.height
     for row in ws.iter_rows(min_row=2):
         for c in row:
             c.border, c.alignment = _BORDER, _WRAP
             if c.font != _LINK:
                 c.font = _FONT
     ws.cell(row=1, column=1).alignment = _WRAP
-    for letter, width in zip("ABCDEF", (6, 6, 22, 70, 36, 20), strict=True):
+    for letter, width in zip("ABCDEF", LIST_WIDTHS, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = a1(3, 1)
     ws.page_setup.orientation = "landscape"

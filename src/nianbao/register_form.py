@@ -41,6 +41,7 @@ from nianbao.layout import (
     workbook_layout,
 )
 from nianbao.register import (
+    HEADER_ROWS,
     NO,
     YES,
     FieldKind,
@@ -216,6 +217,23 @@ def _count_formulas(wb: Workbook, spec: FormatSpec) -> None:
             cell.protection = Protection(locked=True)
 
 
+def private_columns(top: Sequence[Sequence[object]], spec: FormatSpec = DEFAULT_FORMAT
+                    ) -> list[tuple[int, frozenset[int]]]:
+    """Where a sheet whose first rows are ``top`` (row 1 first) holds a register's 申请人 and
+    申请内容摘要: (first data row, columns), both 1-based, for each register found."""
+    found_all = []
+    for register in registers(spec):
+        found = find_header(register, top)
+        if found is None:
+            continue
+        header, columns = found
+        private = frozenset(columns[f.id] + 1 for f in register.fields
+                            if f.kind is FieldKind.PRIVATE and f.id in columns)
+        if private:
+            found_all.append((header + 2, private))
+    return found_all
+
+
 def erase_private(wb: Workbook, spec: FormatSpec = DEFAULT_FORMAT) -> int:
     """Empty the 申请人 and 申请内容摘要 columns of every register sheet, in place.
 
@@ -224,15 +242,9 @@ def erase_private(wb: Workbook, spec: FormatSpec = DEFAULT_FORMAT) -> int:
     """
     emptied = 0
     for ws in wb.worksheets:
-        top = [list(r) for r in ws.iter_rows(max_row=10, values_only=True)]
-        for register in registers(spec):
-            found = find_header(register, top)
-            if found is None:
-                continue
-            header, columns = found
-            private = [columns[f.id] + 1 for f in register.fields
-                       if f.kind is FieldKind.PRIVATE and f.id in columns]
-            for r in range(header + 2, ws.max_row + 1):
+        top = [list(r) for r in ws.iter_rows(max_row=HEADER_ROWS, values_only=True)]
+        for first, private in private_columns(top, spec):
+            for r in range(first, ws.max_row + 1):
                 for c in private:
                     cell = ws.cell(row=r, column=c)
                     if cell.value is not None:
