@@ -9,7 +9,7 @@ drawn by Excel/WPS/LibreOffice from the cells) to status.xlsx and the 汇总 wor
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -252,31 +252,38 @@ _CSS = """
 
 def indicators_html(ind: Indicators) -> str:
     """A section of the status page: the 汇总 over the years, rates by unit, the table, warnings."""
+    return "".join(indicators_html_parts(ind))
+
+
+def indicators_html_parts(ind: Indicators) -> Iterator[str]:
+    """:func:`indicators_html` in pieces (a row a unit) for a page written as they come:
+    50,000 units make a section of some 100 MB that is never held whole."""
     e = html.escape
     total = ind.total
-    out = [f"<section class=\"ind\" id=\"indicators\"><style>{_CSS}</style>",
-           f"<h2>指标分析（{ind.year}年度）</h2>",
-           "<p class=\"note\">实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；纠错率 = 结果纠正 ÷ 已审结"
-           "（总计－尚未审结）；分母为 0 时显示“—”。历年数据取自归档。</p>",
-           f"<p>{e(total.name)}：本年新收 {total.new.now if total.new.now is not None else '—'} 件"
-           f"（{e(change_text(total.new))}），实质公开率 {e(percent_text(total.disclosure.value))}，"
-           f"行政复议纠错率 {e(percent_text(total.review.value))}，"
-           f"行政诉讼纠错率 {e(percent_text(total.litigation.value))}。</p>",
-           "<div class=\"charts\">",
-           line_svg([(total.name, total.history)], ind.years,
-                    f"{total.name}历年本年新收申请数（件）"),
-           bar_svg([(u.name, u.disclosure.value) for u in _by_rate(ind.units)],
-                   f"{ind.year}年各单位实质公开率"),
-           "</div>",
-           "<table><caption>各单位指标</caption><tr><th>单位</th>"
-           f"<th>历年本年新收（{ind.years[0]}—{ind.years[-1]}年）</th><th>本年新收</th>"
-           "<th>同比</th><th>实质公开率</th><th>行政复议纠错率</th><th>行政诉讼纠错率</th>"
-           "<th>各项办理结果同比</th></tr>"]
+    head = [f"<section class=\"ind\" id=\"indicators\"><style>{_CSS}</style>",
+            f"<h2>指标分析（{ind.year}年度）</h2>",
+            "<p class=\"note\">实质公开率 =（予以公开＋部分公开）÷ 办理结果总计；纠错率 = 结果纠正 ÷ 已审结"
+            "（总计－尚未审结）；分母为 0 时显示“—”。历年数据取自归档。</p>",
+            f"<p>{e(total.name)}：本年新收 {total.new.now if total.new.now is not None else '—'} 件"
+            f"（{e(change_text(total.new))}），实质公开率 {e(percent_text(total.disclosure.value))}，"
+            f"行政复议纠错率 {e(percent_text(total.review.value))}，"
+            f"行政诉讼纠错率 {e(percent_text(total.litigation.value))}。</p>",
+            "<div class=\"charts\">",
+            line_svg([(total.name, total.history)], ind.years,
+                     f"{total.name}历年本年新收申请数（件）"),
+            bar_svg([(u.name, u.disclosure.value) for u in _by_rate(ind.units)],
+                    f"{ind.year}年各单位实质公开率"),
+            "</div>",
+            "<table><caption>各单位指标</caption><tr><th>单位</th>"
+            f"<th>历年本年新收（{ind.years[0]}—{ind.years[-1]}年）</th><th>本年新收</th>"
+            "<th>同比</th><th>实质公开率</th><th>行政复议纠错率</th><th>行政诉讼纠错率</th>"
+            "<th>各项办理结果同比</th></tr>"]
+    yield "\n".join(head) + "\n"
     for u in ind.everyone:
         changes = "".join(f"<li>{e(c.measure.label)}：{_n(c.now)}（上年 {_n(c.before)}，"
                           f"{e(change_text(c))}）</li>" for c in u.changes)
         warn = " class=\"warn\"" if u.findings else ""
-        out.append(
+        yield (
             f"<tr{warn}><td>{e(u.name)}</td>"
             f"<td>{line_svg([(u.name, u.history)], ind.years, '', small=True)}</td>"
             f"<td class=\"n\">{_n(u.new.now)}</td><td>{e(change_text(u.new))}</td>"
@@ -284,16 +291,16 @@ def indicators_html(ind: Indicators) -> str:
             f"<td class=\"n\">{e(percent_text(u.review.value))}</td>"
             f"<td class=\"n\">{e(percent_text(u.litigation.value))}</td>"
             f"<td><details><summary>展开（{len(u.findings)} 条提示）</summary><ul>{changes}</ul>"
-            f"</details></td></tr>")
-    out.append("</table>")
+            f"</details></td></tr>\n")
+    yield "</table>\n"
     if ind.findings:
-        out.append("<h3>指标提示</h3><ol>" + "".join(
-            f"<li>{e(u.name)}：[{e(f.code)}] {e(f.message)}</li>" for u, f in ind.findings)
-            + "</ol>")
+        yield "<h3>指标提示</h3><ol>\n"
+        for u, f in ind.findings:
+            yield f"<li>{e(u.name)}：[{e(f.code)}] {e(f.message)}</li>\n"
+        yield "</ol>\n"
     else:
-        out.append("<p>指标提示：没有需要提示的变化。</p>")
-    out.append("</section>")
-    return "\n".join(out)
+        yield "<p>指标提示：没有需要提示的变化。</p>\n"
+    yield "</section>"
 
 
 def _n(value: int | None) -> str:

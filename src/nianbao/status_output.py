@@ -13,7 +13,7 @@ from openpyxl.styles import PatternFill
 from nianbao.annotate import annotate_board
 from nianbao.atomic import atomic_write, write_if_changed, write_text
 from nianbao.config import DATE_KEYS
-from nianbao.indicator_output import add_indicator_sheets, board_indicators, indicators_html
+from nianbao.indicator_output import add_indicator_sheets, board_indicators, indicators_html_parts
 from nianbao.indicators import Indicators
 from nianbao.kinds import rule_name
 from nianbao.model import FileReport, Finding, Severity, Submission
@@ -219,7 +219,8 @@ def status_html_parts(board: Board, base: Path | None = None,
         yield ("<h2>需要处理的文件</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in loose)
                + "</ul>\n")
     if indicators is not None:
-        yield indicators_html(indicators) + "\n"
+        yield from indicators_html_parts(indicators)
+        yield "\n"
     yield "</body></html>\n"
 
 
