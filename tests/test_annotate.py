@@ -211,3 +211,41 @@ def test_prefixed_live_checks_are_left_to_openpyxl() -> None:
     assert _take_formats(prefixed, "s1", kept) == prefixed and not kept
     broken = plain.replace(b"</cfRule>", b"")  # never copied verbatim into a marked-up copy
     assert _take_formats(broken, "s1", kept) == broken and not kept
+
+
+def test_stopping_the_copies_stops_the_workers_and_leaves_no_record(tmp_path: Path) -> None:
+    """`run` makes the copies while it writes status.xlsx; Ctrl+C there sets ``stop``: the
+    worker processes end, the record is not written, no half-made copy is left."""
+    import multiprocessing
+    import threading
+
+    from nianbao.annotate import ANNOTATED_MANIFEST, annotate_board
+    from nianbao.config import load_config
+    from nianbao.runner import board_for, gather
+
+    rows = county_rows()[:20]
+    ws = tmp_path / "ws"
+    roster = write_roster_xlsx(tmp_path / "名单.xlsx", rows)
+    assert CliRunner().invoke(main, ["init", str(ws), "--year", str(YEAR), "--roster",
+                                     str(roster)]).exit_code == 0
+    for i, row in enumerate(rows):
+        write_form(ws / "inputs" / f"{row.code}.xlsx", submission(row, i),
+                   edits={"t3.r4.natural": 999})
+    config = load_config(ws)
+    assert config is not None
+    board = board_for(gather(config, jobs=1))
+    folder = ws / "outputs" / "feedback"
+    folder.mkdir(parents=True)
+
+    stop = threading.Event()
+    stop.set()
+    made = annotate_board(board, folder, jobs=2, stop=stop)
+
+    assert len(made) < len(rows)
+    assert not (folder / ANNOTATED_MANIFEST).exists()
+    assert multiprocessing.active_children() == []
+    assert [p.name for p in folder.iterdir() if not p.name.endswith("_批注.xlsx")] == []
+
+    made = annotate_board(board, folder, jobs=2, stop=threading.Event())
+    assert len(made) == len(rows)
+    assert (folder / ANNOTATED_MANIFEST).is_file()

@@ -18,10 +18,11 @@ import io
 import json
 import os
 import re
+import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -411,12 +412,16 @@ def _annotate_job(job: tuple[FileReport, Path, str | None]) -> Path | None:
     return annotate(report, path, sync=False)  # annotate_board flushes them all at once
 
 
-def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> list[Path]:
+def annotate_board(board: Board, folder: Path, *, jobs: int | None = None,
+                   stop: threading.Event | None = None) -> list[Path]:
     """Beside each unit's feedback text: its marked-up copy, or none when nothing to mark.
 
     A copy made from the same file and the same findings by an earlier run is
     kept (a record in the folder says what each copy was made from); the rest
-    are made in ``jobs`` worker processes when there are many.
+    are made in ``jobs`` worker processes when there are many.  When ``stop`` is
+    set (the run is being stopped) the workers are stopped and the record left as
+    it was: each copy is whole (written under a temporary name), and the ones this
+    run made unrecorded are made again next time.
     """
     from nianbao.pool import run_jobs
 
@@ -450,6 +455,10 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None) -> li
         done = run_jobs(_annotate_job, todo, workers=workers,
                         chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
     for (_, path, key), out in done:
+        if stop is not None and stop.is_set():
+            if isinstance(done, Generator):
+                done.close()  # the pool's workers are stopped (nianbao.pool.run_jobs)
+            return written
         if out is None:
             path.unlink(missing_ok=True)
             continue

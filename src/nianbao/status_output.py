@@ -17,6 +17,7 @@ from nianbao.indicator_output import add_indicator_sheets, board_indicators, ind
 from nianbao.indicators import Indicators
 from nianbao.kinds import rule_name
 from nianbao.model import FileReport, Finding, Severity, Submission
+from nianbao.pool import alongside
 from nianbao.safetext import clean, path_text
 from nianbao.settings import DEFAULT_SETTINGS, Settings
 from nianbao.sheetprint import SHEET_ROWS, TableSheet, rows_left_out
@@ -410,11 +411,14 @@ def write_status_outputs(board: Board, outputs: Path, base: Path | None = None,
     ``history``: the archived years (:func:`nianbao.archive.history_for`) for the indicators.
     """
     indicators = board_indicators(board, history, settings=settings)
-    paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base, indicators),
-             "html": write_status_html(board, outputs / "status.html", base, indicators)}
-    write_feedback(board, outputs / FEEDBACK_FOLDER, links)
-    # {编码}_{单位}_批注.xlsx beside each text, in ``jobs`` worker processes when many
-    annotate_board(board, outputs / FEEDBACK_FOLDER, jobs=jobs)
+    # {编码}_{单位}_批注.xlsx beside each text, made in ``jobs`` worker processes (when many)
+    # while this process writes the rest: a thread here only hands out the work
+    with alongside(lambda stop: annotate_board(board, outputs / FEEDBACK_FOLDER, jobs=jobs,
+                                               stop=stop)) as annotated:
+        paths = {"xlsx": write_status_xlsx(board, outputs / "status.xlsx", base, indicators),
+                 "html": write_status_html(board, outputs / "status.html", base, indicators)}
+        write_feedback(board, outputs / FEEDBACK_FOLDER, links)
+        annotated()
     paths["feedback"] = outputs / FEEDBACK_FOLDER
     reminder = outputs / REMINDER_FILE
     write_text(reminder, reminder_text(board, links=links))
