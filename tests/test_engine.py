@@ -12,6 +12,8 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from word_helpers import docx_text, full_submission, open_docx, table_rows
@@ -436,6 +438,29 @@ def test_listing_resolved_paragraph_by_paragraph_is_docxtpls(xml: str) -> None:
 
     from nianbao.engine import _resolve_listing
 
+    assert _resolve_listing(xml.encode()).decode() == DocxTemplate.resolve_listing(None, xml)
+
+
+_PIECES = ("<w:p>", "<w:p ", "<w:p", "<w:pPr>", "</w:p>", "</w:p", ">", "<", "w:rsidR=\"1\"",
+           "文", "a", " ", "\n", "\t", "<w:r><w:t>", "</w:t></w:r>")
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_paragraph_spans_are_the_regexs(pieces: list[str]) -> None:
+    """The find-based scan gives exactly the spans of docxtpl's paragraph pattern."""
+    from nianbao.engine import _PARAGRAPH, _paragraphs
+
+    xml = "".join(pieces).encode()
+    assert list(_paragraphs(xml)) == [m.span() for m in _PARAGRAPH.finditer(xml)]
+
+
+@given(st.lists(st.sampled_from(_PIECES[:6] + _PIECES[9:]), max_size=30))
+def test_listing_over_any_paragraphs_is_docxtpls(pieces: list[str]) -> None:
+    from docxtpl import DocxTemplate
+
+    from nianbao.engine import _resolve_listing
+
+    xml = "".join(pieces)
     assert _resolve_listing(xml.encode()).decode() == DocxTemplate.resolve_listing(None, xml)
 
 

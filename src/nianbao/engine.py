@@ -175,23 +175,48 @@ _PARAGRAPH = re.compile(rb"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's o
 _LISTING = re.compile(b"[\n\a\t\f]")
 
 
+def _paragraphs(xml: bytes) -> Iterator[tuple[int, int]]:
+    """The spans ``_PARAGRAPH.finditer(xml)`` gives, found with ``bytes.find``: the same
+    non-overlapping matches, left to right, some ten times faster on a whole report."""
+    at = 0
+    while (start := xml.find(b"<w:p", at)) >= 0:
+        after = xml[start + 4:start + 5]
+        if after == b">":
+            opened = start + 5
+        elif after == b" " and (close := xml.find(b">", start + 5)) >= 0:
+            opened = close + 1
+        else:  # <w:pPr>, <w:pStyle …>: no paragraph starts here
+            at = start + 4
+            continue
+        end = xml.find(b"</w:p>", opened)
+        if end < 0:  # never closed: nor is any paragraph after it
+            return
+        yield start, end + 6
+        at = end + 6
+
+
 def _resolve_listing(xml: bytes) -> bytes:
     """docxtpl's ``resolve_listing`` (line breaks, tabs, new paragraphs and page breaks
     typed in values), applied only to the paragraphs that hold one: the same result, a
     few times faster when one title has a line break and the rest of the report none,
     and one copy of the text, not two (a 汇总's 附表 runs to 25 MB)."""
-    if _LISTING.search(xml) is None:
+    hits = [m.start() for m in _LISTING.finditer(xml)]
+    if not hits:
         return xml  # only documents whose values need it pay for it
     view = memoryview(xml)
     pieces: list[bytes | memoryview] = []
     at = 0
-    for match in _PARAGRAPH.finditer(xml):
-        if _LISTING.search(xml, match.start(), match.end()) is None:
+    i = 0  # the first hit not yet passed
+    for start, end in _paragraphs(xml):
+        while i < len(hits) and hits[i] < start:
+            i += 1
+        if i == len(hits):
+            break
+        if hits[i] >= end:
             continue
-        text = match.group(0).decode("utf-8")
-        pieces += [view[at:match.start()],
-                   str(DocxTemplate.resolve_listing(None, text)).encode("utf-8")]
-        at = match.end()
+        text = xml[start:end].decode("utf-8")
+        pieces += [view[at:start], str(DocxTemplate.resolve_listing(None, text)).encode("utf-8")]
+        at = end
     if not pieces:
         return xml
     pieces.append(view[at:])
@@ -272,8 +297,10 @@ def _needs_parser(raw: bytes, start: int, end: int, longer_than: int) -> bool:
         return True
     if longer_than < 0:
         return False
-    return any(is_long_number(m.group(1).decode("utf-8", "replace"), longer_than)
-               for m in _TEXT_RUN.finditer(raw, start, end))
+    # a text no longer in bytes than ``longer_than`` is no longer in characters either
+    return any(len(text) > longer_than
+               and is_long_number(text.decode("utf-8", "replace"), longer_than)
+               for text in _TEXT_RUN.findall(raw, start, end))
 
 
 def _check_stream(raw: bytes, span: tuple[int, int]) -> None:
@@ -578,8 +605,10 @@ class Template:
                 raise TemplateError(
                     f"生成的{part.label}不是有效的 Word 内容（{_xml_where(exc)}）。通常是模板标签放错了位置，"
                     "例如循环标签没有单独成段。") from exc
-            if name == self._main and self._style_sizes and fit_table_numbers(
-                    root, self._style_sizes, longer_than=self._safe_digits):
+            # the tree is walked only when the text holds a number long enough to measure
+            if (name == self._main and self._style_sizes
+                    and _needs_parser(skeleton, 0, len(skeleton), self._safe_digits)
+                    and fit_table_numbers(root, self._style_sizes, longer_than=self._safe_digits)):
                 raw = _put_back(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                                standalone=True), aside, raw)
             del root, skeleton
