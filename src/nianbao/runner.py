@@ -26,6 +26,7 @@ from nianbao.check import check_files, collect, sort_findings
 from nianbao.config import Config, CycleError
 from nianbao.errors import OutputError
 from nianbao.matching import Matching, match_reports
+from nianbao.memory import give_back
 from nianbao.model import FileReport, Submission
 from nianbao.packed import pack_report
 from nianbao.pool import alongside
@@ -323,6 +324,7 @@ def gather(config: Config, *, progress: Progress | None = None,
     if previous is not None:
         matching = with_previous(matching, roster, previous, config)
     matching = with_text_batch(matching, roster, previous, config)
+    give_back()  # what reading, matching and comparing let go of: not carried into the build
     return Gathered(config=config, roster=roster, matching=matching, previous=previous)
 
 
@@ -462,8 +464,11 @@ def run_cycle(config: Config, options: RunOptions = RunOptions(), *,
         say("报告：" + build_counts_text(build_dict))
         for note in summary.notes:
             say(note, "注意")
+        del summary  # the outcomes: what the status needs of them is in ``built``
+        give_back()
     board = board_for(gathered, html=options.html, drafts=options.drafts, built=built)
     write_status(gathered, board, jobs=options.jobs)
+    give_back()
     say(board.totals_line())
     for status in board.units:
         if not status.state.done:
