@@ -3,7 +3,7 @@
 :func:`add_indicator_sheets` adds 指标分析, 同比变化, 指标提示 and 指标图表 (a line chart
 of each unit's 本年新收 over the archived years and a bar chart of 实质公开率 by unit,
 drawn by Excel/WPS/LibreOffice from the cells) to status.xlsx and the 汇总 workbook;
-:func:`indicators_html` is the same for status.html, with inline SVG (no script).
+:func:`indicators_html_parts` is the same for status.html, with inline SVG (no script).
 """
 
 from __future__ import annotations
@@ -250,14 +250,10 @@ _CSS = """
 """
 
 
-def indicators_html(ind: Indicators) -> str:
-    """A section of the status page: the 汇总 over the years, rates by unit, the table, warnings."""
-    return "".join(indicators_html_parts(ind))
-
-
 def indicators_html_parts(ind: Indicators) -> Iterator[str]:
-    """:func:`indicators_html` in pieces (a row a unit) for a page written as they come:
-    50,000 units make a section of some 100 MB that is never held whole."""
+    """A section of the status page: the 汇总 over the years, rates by unit, the table,
+    warnings; in pieces (a row a unit) for a page written as they come: 50,000 units make
+    a section of some 100 MB that is never held whole."""
     e = html.escape
     total = ind.total
     head = [f"<section class=\"ind\" id=\"indicators\"><style>{_CSS}</style>",
