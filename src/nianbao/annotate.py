@@ -449,15 +449,14 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None,
             todo.append((report, path, key))
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if workers == 1 or len(todo) < PARALLEL_FROM:
-        done: Iterable[tuple[tuple[FileReport, Path, str | None], Path | None]] = (
+        done: Generator[tuple[tuple[FileReport, Path, str | None], Path | None], None, None] = (
             (job, _annotate_job(job)) for job in todo)
     else:
         done = run_jobs(_annotate_job, todo, workers=workers,
                         chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
     for (_, path, key), out in done:
         if stop is not None and stop.is_set():
-            if isinstance(done, Generator):
-                done.close()  # the pool's workers are stopped (nianbao.pool.run_jobs)
+            done.close()  # the pool's workers are stopped (nianbao.pool.run_jobs)
             return written
         if out is None:
             path.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 J = TypeVar("J")
@@ -120,11 +120,13 @@ def _kill(pool: Any) -> None:
 def run_jobs(work: Callable[[J], R], jobs: Sequence[J], *, workers: int,
              setup: Callable[..., None] | None = None, setup_args: tuple[Any, ...] = (),
              method: str | None = None, chunk: int = 1,
-             stall_seconds: float = STALL_SECONDS) -> Iterator[tuple[J, R] | tuple[J, None]]:
+             stall_seconds: float = STALL_SECONDS
+             ) -> Generator[tuple[J, R] | tuple[J, None], None, None]:
     """``(job, work(job))`` for every job, in completion order, from ``workers`` processes.
 
     A job whose result never came (the workers stalled and were killed) is
-    yielded as ``(job, None)``, after the others.
+    yielded as ``(job, None)``, after the others.  Closing the generator early
+    stops the workers.
     """
     method = method or start_method()
     ctx = multiprocessing.get_context(method)
