@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cyclekit import YEAR, county_rows, submission, write_form, write_roster_xls
 from openpyxl import load_workbook
 
 from nianbao.annotate import ERROR_FILL, LIST_SHEET, WARNING_FILL, annotate, annotated_name
+from nianbao.atomic import TMP_PREFIX
 from nianbao.check import check_file
 from nianbao.cli import main
 from nianbao.model import Severity
@@ -236,6 +238,12 @@ def test_stopping_the_copies_stops_the_workers_and_leaves_no_record(tmp_path: Pa
     board = board_for(gather(config, jobs=1))
     folder = ws / "outputs" / "feedback"
     folder.mkdir(parents=True)
+    # what a worker killed mid-write leaves (whether one is caught writing is a race):
+    # a temporary copy named for a process that no longer runs
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    half = folder / f"{TMP_PREFIX}{ended.stdout.strip()}-half.xlsx"
+    half.write_bytes(b"PK\x03\x04")
 
     stop = threading.Event()
     stop.set()

@@ -35,7 +35,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao import __version__, markup
-from nianbao.atomic import flush_files, write_bytes, write_text
+from nianbao.atomic import clean_leftovers, flush_files, write_bytes, write_text
 from nianbao.layout import a1
 from nianbao.model import FileReport, Finding, Severity
 from nianbao.naming import safe_filename
@@ -454,17 +454,23 @@ def annotate_board(board: Board, folder: Path, *, jobs: int | None = None,
     else:
         done = run_jobs(_annotate_job, todo, workers=workers,
                         chunk=max(1, min(8, len(todo) // (workers * 8) or 1)))
-    for (_, path, key), out in done:
-        if stop is not None and stop.is_set():
-            done.close()  # the pool's workers are stopped (nianbao.pool.run_jobs)
-            return written
-        if out is None:
-            path.unlink(missing_ok=True)
-            continue
-        written.append(out)
-        made.append(out)
-        if key is not None:
-            record[path.name] = key
+    try:
+        for (_, path, key), out in done:
+            if stop is not None and stop.is_set():
+                done.close()  # the pool's workers are stopped (nianbao.pool.run_jobs)
+                clean_leftovers(folder)  # the copies the stopped workers were writing
+                return written
+            if out is None:
+                path.unlink(missing_ok=True)
+                continue
+            written.append(out)
+            made.append(out)
+            if key is not None:
+                record[path.name] = key
+    except BaseException:  # the pool was stopped by an error: nothing half-written is left
+        done.close()
+        clean_leftovers(folder)
+        raise
     if made:  # the copies on the disk before the record says they are made
         flush_files(made)
     if record or before:
