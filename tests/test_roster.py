@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,74 @@ def test_stamped_forms_read_like_forms_written_one_by_one(tmp_path, agency, cont
         for name in s.namelist():
             if name.endswith(".xml") and name != "docProps/core.xml":  # core: creation time
                 assert canonicalize(s.read(name).decode()) == canonicalize(d.read(name).decode())
+
+
+def _xlsx_roster(path: Path) -> Path:
+    """A roster as coordinators keep one: a title row, the table from B3, a numeric code,
+    a phone typed as a number, a blank line."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "2025年度政府信息公开工作年度报告报送单位名单"
+    ws.append([])
+    ws.append([None, "单位编码", "单位全称", "别名", "联系电话"])
+    ws.append([None, 1001, "青山县教育局", "教育局、县教育局", 13800000000])
+    ws.append([])
+    ws.append([None, "T002", "青山县城关镇人民政府", None, "0571-1234"])
+    wb.save(path)
+    return path
+
+
+def _expect_units(path: Path) -> None:
+    roster = read_roster(path)
+    assert [(u.code, u.name, u.aliases, u.phone, u.row) for u in roster] == [
+        ("1001", "青山县教育局", ("教育局", "县教育局"), "13800000000", 4),
+        ("T002", "青山县城关镇人民政府", (), "0571-1234", 6)]
+
+
+def test_roster_xlsx_is_read_from_its_header_wherever_it_starts(tmp_path):
+    _expect_units(_xlsx_roster(tmp_path / "名单.xlsx"))
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
+                    reason="LibreOffice is not installed")
+def test_roster_saved_by_libreoffice_reads_the_same(tmp_path):
+    (tmp_path / "源").mkdir()
+    source = _xlsx_roster(tmp_path / "源" / "名单.xlsx")
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    out = tmp_path / "lo"
+    subprocess.run([str(soffice), f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+                    "--outdir", str(out), str(source)],
+                   check=True, capture_output=True, timeout=120)
+
+    _expect_units(out / "名单.xlsx")
+
+
+def test_roster_with_content_far_outside_the_list_is_refused_naming_the_cell(tmp_path):
+    """A stray value in the sheet's last cell would make the spreadsheet library build a
+    table of 17 billion cells; the roster names the cell instead."""
+    path = _xlsx_roster(tmp_path / "名单.xlsx")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.active["XFD1048576"] = "x"
+    wb.save(path)
+    before = path.read_bytes()
+
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+
+    assert info.value.problems == (
+        "第一张工作表的 XFD1048576 单元格有内容，超出名单的范围（最多 200000 行、200 列）；"
+        "请删除名单以外的内容后再试。",)
+    assert path.read_bytes() == before
+
+
+def test_roster_that_is_not_a_workbook_says_so(tmp_path):
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+
+    with pytest.raises(RosterError, match="无法打开名单文件.*请确认是 .xlsx 格式"):
+        read_roster(path)

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nianbao.atomic import describe_os_error
 from nianbao.kinds import finding
@@ -319,14 +320,43 @@ def _scan_sheets(zf: zipfile.ZipFile, names: set[str]
     scans = {name: scan_sheet_xml(zf.read(part), REGISTER_MAX_ROWS if name in REGISTER_SHEETS
                                   else MAX_ROWS) for name, part in parts.items()}
     trimmed = {parts[name]: scan.trimmed for name, scan in scans.items() if scan.trimmed}
-    if not trimmed:
-        return scans, None, skip
+    return scans, _with_parts(zf, trimmed) if trimmed else None, skip
+
+
+def _with_parts(zf: zipfile.ZipFile, replaced: dict[str, bytes]) -> io.BytesIO:
+    """An in-memory copy of the package with some parts replaced."""
     copy = io.BytesIO()
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
         for info in zf.infolist():
-            out.writestr(info, trimmed.get(info.filename) or zf.read(info.filename))
+            out.writestr(info, replaced.get(info.filename) or zf.read(info.filename))
     copy.seek(0)
-    return scans, copy, skip
+    return copy
+
+
+def first_sheet_rows(data: bytes, max_rows: int) -> tuple[list[list[Any]], list[tuple[int, int]]]:
+    """The first sheet of an .xlsx as rows of values (read by calamine, from A1), and the
+    cells (0-based row, column) left out because they lie beyond ``max_rows`` rows or
+    :data:`MAX_COLS` columns: calamine would make the whole rectangle up to them.
+
+    For the files people keep beside the forms (the 单位名单): many rows, few columns.
+    Raises what zipfile, the XML scan and calamine raise for a file that is not a
+    workbook; the caller says so in its own words.
+    """
+    from python_calamine import CalamineWorkbook
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts = [part for part in sheet_parts(zf).values() if part in zf.NameToInfo]
+        if not parts:
+            raise KeyError("no sheet")
+        scan = scan_sheet_xml(zf.read(parts[0]), max_rows)
+        stream = _with_parts(zf, {parts[0]: scan.trimmed}) if scan.trimmed else io.BytesIO(data)
+    workbook = CalamineWorkbook.from_filelike(stream)
+    try:
+        rows = workbook.get_sheet_by_name(workbook.sheet_names[0]).to_python(
+            skip_empty_area=False)
+    finally:
+        workbook.close()
+    return rows, scan.far
 
 
 def _notes(names: list[str]) -> list[Finding]:

@@ -145,19 +145,31 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
 
 
+ROSTER_MAX_ROWS = 200_000  # a province's units, with room to spare
+
+
 def _rows_xlsx(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
+    """The first sheet's rows as text, read by calamine: a province's 50,000-row roster in
+    about a second, where openpyxl took half a minute and 80 MB."""
+    from nianbao.atomic import describe_os_error
+    from nianbao.layout import a1
+    from nianbao.package import MAX_COLS, first_sheet_rows
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for bad files
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RosterError(path, [f"无法读取名单文件：{describe_os_error(exc)}。"]) from exc
+    try:
+        rows, far = first_sheet_rows(data, ROSTER_MAX_ROWS)
+    except Exception as exc:  # noqa: BLE001 - zipfile, the XML scan and calamine raise many types
         raise RosterError(path, [f"无法打开名单文件（{type(exc).__name__}），请确认是 .xlsx 格式。"]) \
             from exc
-    try:
-        ws = wb.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+    if far:
+        row, col = far[0]
+        raise RosterError(path, [f"第一张工作表的 {a1(row + 1, col + 1)} 单元格有内容，超出名单的范围"
+                                 f"（最多 {ROSTER_MAX_ROWS} 行、{MAX_COLS} 列）；"
+                                 "请删除名单以外的内容后再试。"])
+    return [[_cell_text(v) for v in row] for row in rows]
 
 
 def read_roster(path: Path) -> Roster:
