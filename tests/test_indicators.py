@@ -396,6 +396,33 @@ def test_status_and_summary_show_indicators_from_last_years_workspace(tmp_path: 
                      report), report[:400]
 
 
+def test_status_total_sums_the_units_without_errors_and_says_how_many_it_leaves_out(
+        tmp_path: Path) -> None:
+    """A unit whose 本年新收 is unreadable (a negative count) must not blank that column of
+    the status page's total: the total is the sum over the units the 汇总 takes."""
+    runner = CliRunner()
+    rows = county_rows()[:3]
+    ws = tmp_path / "ws"
+    made = runner.invoke(main, ["init", str(ws), "--year", "2025", "--roster",
+                                str(write_roster_xlsx(tmp_path / "名单.xlsx", rows))])
+    assert made.exit_code == 0, made.output
+    now = [submission(r, seed=20 + i, year=2025) for i, r in enumerate(rows)]
+    for r, s in zip(rows[:2], now[:2], strict=True):
+        write_form(ws / "inputs" / f"{r.short}.xlsx", s)
+    write_form(ws / "inputs" / f"{rows[2].short}.xlsx", now[2], edits={"t3.r1.natural": -5})
+
+    status = _in(ws, runner, ["status", "--quiet"])
+
+    assert status.exit_code in (0, 1), status.output
+    sheet = load_workbook(ws / "outputs" / "status.xlsx")["指标分析"]
+    total = next(r for r in sheet.iter_rows(values_only=True)
+                 if isinstance(r[1], str) and r[1].startswith("全部单位合计"))
+    assert total[1] == "全部单位合计（不含有错误的 1 个单位）"
+    assert total[3] == sum(int(s.values["t3.r1.total"] or 0) for s in now[:2])
+    page = (ws / "outputs" / "status.html").read_text("utf-8")
+    assert "全部单位合计（不含有错误的 1 个单位）" in page
+
+
 def test_many_units_get_grouped_bars_by_year_instead_of_lines(tmp_path: Path) -> None:
     now = [sub(f"U{i:02d}", 2025, t3(i + 1, public=i + 1)) for i in range(LINE_MAX_UNITS + 1)]
     ind = indicators(now, [sub("U00", 2024, t3(7)), sub("U00", 2023, t3(5))])

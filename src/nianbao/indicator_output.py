@@ -48,14 +48,23 @@ _PALETTE = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2"
 def board_indicators(board: Board, history: Iterable[Submission], *,
                      settings: Settings = DEFAULT_SETTINGS, total_name: str = "全部单位合计",
                      spec: FormatSpec = DEFAULT_FORMAT) -> Indicators | None:
-    """The indicators of every unit on the board with readable values (None: no year, no unit)."""
+    """The indicators of every unit on the board with readable values (None: no year, no unit).
+
+    The total row sums the units whose report is free of errors, the units the 汇总
+    takes: a unit with an unreadable or negative count would otherwise leave that
+    column of the total blank; its name says how many units it leaves out.
+    """
     subjects = [Subject(code=s.unit.code, name=s.unit.name, level=s.unit.level,
                         names=s.unit.names, submission=s.report.submission)
                 for s in board.units if s.report is not None and s.report.submission is not None]
     if board.year is None or not subjects:
         return None
+    valid = {s.unit.code for s in board.units if s.report is not None and s.report.valid}
+    left_out = sum(1 for s in subjects if s.code not in valid)
+    if left_out:
+        total_name = f"{total_name}（不含有错误的 {left_out} 个单位）"
     return compute(subjects, history, year=board.year, total_name=total_name,
-                   settings=settings, spec=spec)
+                   settings=settings, spec=spec, in_total=valid)
 
 
 # ------------------------------------------------------------------ xlsx

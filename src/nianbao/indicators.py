@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -274,11 +274,13 @@ def _index(history: Iterable[Submission], year: int) -> _Archive:
 
 def compute(subjects: Sequence[Subject], history: Iterable[Submission], *, year: int,
             total_name: str = "汇总", settings: Settings = DEFAULT_SETTINGS,
-            spec: FormatSpec = DEFAULT_FORMAT) -> Indicators:
+            spec: FormatSpec = DEFAULT_FORMAT,
+            in_total: Collection[str] | None = None) -> Indicators:
     """The indicators of ``subjects`` in ``year``, last years taken from ``history``.
 
     Subjects without values this year are left out.  The 汇总 of each year is
-    the sum over the same subjects (a unit new this year has no last year in it).
+    the sum over the same subjects (a unit new this year has no last year in it);
+    ``in_total``: the codes of the subjects it sums, when not all of them.
     """
     archive = _index(history, year)
     measures = tracked(spec)
@@ -293,7 +295,7 @@ def compute(subjects: Sequence[Subject], history: Iterable[Submission], *, year:
         by_year = {y: (now if y == year else _values(archive.find(subject, y))) for y in years}
         last = by_year.get(year - 1)
         for y, values in by_year.items():
-            if values is not None:
+            if values is not None and (in_total is None or subject.code in in_total):
                 pasts[y].append(values)
         units.append(_unit(subject.code, subject.name, subject.level, year, now, last, by_year,
                            measures, parts, spec))
