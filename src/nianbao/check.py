@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nianbao import sources
 from nianbao.atomic import describe_os_error
+from nianbao.checkcache import CheckCache
 from nianbao.kinds import apply_switches, finding
 from nianbao.model import FileReport, Finding, Severity, Submission
 from nianbao.reader import read_workbook
@@ -147,7 +148,8 @@ def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
                 jobs: int | None = None, keep: Callable[[FileReport], FileReport] | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 stall_seconds: float | None = None,
-                parallel_from: int = PARALLEL_FROM) -> list[FileReport]:
+                parallel_from: int = PARALLEL_FROM,
+                cache: CheckCache | None = None) -> list[FileReport]:
     """:func:`check_file` for every path, in the order given.
 
     A large batch is read in ``jobs`` worker processes (default: one per core);
@@ -155,30 +157,49 @@ def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
     :func:`nianbao.packed.pack_report`) as it arrives, so that a batch of any size
     never holds more than one full report at a time.  A file whose worker makes
     no progress for ``stall_seconds`` is a ``file-unreadable:stalled`` finding.
-    Ctrl+C and SIGTERM stop the workers (:mod:`nianbao.pool`).
+    Ctrl+C and SIGTERM stop the workers (:mod:`nianbao.pool`).  With a ``cache``
+    (:mod:`nianbao.checkcache`), a file unchanged since a run that kept its report is
+    not read again, and the reports made now are kept.
     """
     from nianbao.pool import STALL_SECONDS, run_jobs
 
     keep = keep or (lambda report: report)
     total = len(paths)
-    workers = max(1, min(jobs or os.cpu_count() or 1, total))
     out: list[FileReport | None] = [None] * total
-    if workers == 1 or total < parallel_from:
-        for i, path in enumerate(paths):
-            out[i] = keep(check_file(path, settings))
+    done = 0
+    todo: list[Path] = []
+    for i, path in enumerate(paths):
+        kept = cache.get(path) if cache is not None else None
+        if kept is None:
+            todo.append(path)
+            continue
+        out[i] = keep(kept)
+        done += 1
+        if progress:
+            progress(done, total)
+
+    def arrived(path: Path, report: FileReport) -> FileReport:
+        if cache is not None:
+            cache.put(path, report)
+        return keep(report)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    place = {id(path): i for i, path in enumerate(paths)}
+    if workers == 1 or len(todo) < parallel_from:
+        for path in todo:
+            out[place[id(path)]] = arrived(path, check_file(path, settings))
+            done += 1
             if progress:
-                progress(i + 1, total)
+                progress(done, total)
         return [r for r in out if r is not None]
     stall = STALL_SECONDS if stall_seconds is None else stall_seconds
-    place = {id(path): i for i, path in enumerate(paths)}
-    chunk = max(1, min(32, total // (workers * 8) or 1))
-    done = 0
-    for path, report in run_jobs(_check_job, list(paths), workers=workers, setup=_worker_setup,
+    chunk = max(1, min(32, len(todo) // (workers * 8) or 1))
+    for path, report in run_jobs(_check_job, todo, workers=workers, setup=_worker_setup,
                                  setup_args=(settings,), chunk=chunk, stall_seconds=stall):
         if report is None:
             report = FileReport(file=path, submission=None, findings=(
                 finding("file-unreadable:stalled", seconds=round(stall)),))
-        out[place[id(path)]] = keep(report)
+        out[place[id(path)]] = arrived(path, report)
         done += 1
         if progress:
             progress(done, total)

@@ -23,6 +23,7 @@ from nianbao.aggregate import SummaryResult, make_summary
 from nianbao.archive import archive_reports_of, history_for, previous_for
 from nianbao.atomic import describe_os_error
 from nianbao.check import check_files, collect, sort_findings
+from nianbao.checkcache import CACHE_NAME, CheckCache
 from nianbao.config import Config, CycleError
 from nianbao.errors import OutputError
 from nianbao.matching import Matching, match_reports
@@ -308,9 +309,13 @@ def gather(config: Config, *, progress: Progress | None = None,
     roster = read_roster(config.roster)
     files = collect([config.inputs], config.settings) if config.inputs.is_dir() else []
     say(f"名单 {len(roster)} 个单位；inputs 中有 {len(files)} 个文件。")
-    reports = check_files(files, config.settings, jobs=jobs or config.jobs, keep=pack_report,
-                          progress=(lambda done, total: progress("校验", done, total))
-                          if progress else None)
+    with CheckCache(config.outputs / CACHE_NAME, config.settings) as cache:
+        reports = check_files(files, config.settings, jobs=jobs or config.jobs, keep=pack_report,
+                              progress=(lambda done, total: progress("校验", done, total))
+                              if progress else None, cache=cache)
+        if cache.hits:
+            say(f"其中 {cache.hits} 个文件自上次运行以来没有变化，沿用上次的校验结果。")
+        cache.close(files)
     matching = match_reports(reports, roster, pins=config.pins, base=config.inputs)
     previous = None
     if config.previous is not None:
