@@ -140,6 +140,52 @@ def test_store_over_many_chunks_keeps_each_units_values(tmp_path: Path, db_url: 
     engine.dispose()
 
 
+def test_storing_the_same_data_again_leaves_the_rows_and_replaces_what_changed(
+        db_url: str) -> None:
+    """A nightly run stores every unit again: only the unit-years whose data changed are
+    rewritten (new row, new time); the others keep their row; rows archived before the
+    digest was recorded are rewritten once."""
+    import dataclasses
+
+    from sqlalchemy import select, update
+
+    from nianbao.db.tables import archive_reports
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    subs = [submission(row, seed=i, year=2024) for i, row in enumerate(ROWS)]
+    store(engine, [Entry(submission=s, origin="run", valid=True) for s in subs])
+
+    def rows() -> dict[str, tuple[int, object, str | None]]:
+        with engine.connect() as conn:
+            return {r.code: (r.id, r.updated_at, r.digest) for r in conn.execute(
+                select(archive_reports.c.code, archive_reports.c.id,
+                       archive_reports.c.updated_at, archive_reports.c.digest))}
+
+    before = rows()
+    assert all(digest for _, _, digest in before.values())
+    changed = dataclasses.replace(subs[1], values={**subs[1].values, "t3.r1.natural": 777,
+                                                   "t3.r1.total": 777})
+    with engine.begin() as conn:  # as a row archived by an older version
+        conn.execute(update(archive_reports).where(archive_reports.c.code == subs[2].code)
+                     .values(digest=None))
+
+    stored = store(engine, [Entry(submission=s, origin="run", valid=True)
+                            for s in (subs[0], changed, subs[2])])
+
+    after = rows()
+    assert stored == 3
+    assert after[subs[0].code] == before[subs[0].code]  # the same data: untouched
+    assert after[subs[1].code][1] != before[subs[1].code][1]  # changed: written again
+    assert after[subs[2].code][1] != before[subs[2].code][1] and after[subs[2].code][2]
+    got = {s.code: s for s in submissions(engine)}
+    assert got[subs[1].code].values["t3.r1.natural"] == 777
+    assert all(got[subs[0].code].values[k] == subs[0].values[k] for k in GB2021.cells)
+    store(engine, [Entry(submission=subs[0], origin="import", valid=True)])  # other origin
+    assert rows()[subs[0].code][1] != before[subs[0].code][1]
+    engine.dispose()
+
+
 def test_a_stopped_store_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
+import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -94,7 +96,9 @@ class StoreStopped(Exception):
 
 
 def store(engine: Engine, entries: Iterable[Entry], *, stop: threading.Event | None = None) -> int:
-    """Archive each entry, replacing what the archive held for that unit and year.
+    """Archive each entry, replacing what the archive held for that unit and year (a
+    unit-year stored before with the very same data is left as it is: a nightly run
+    rewrites only what changed).
 
     ``entries`` is consumed as it comes (a season's submissions are never all
     unpacked at once) and written a chunk of units at a time: one lookup of the
@@ -123,26 +127,49 @@ def store(engine: Engine, entries: Iterable[Entry], *, stop: threading.Event | N
     return count
 
 
+def _row(unit: str, year: int, entry: Entry) -> dict[str, object]:
+    sub = entry.submission
+    return {"unit": unit, "year": year, "code": sub.code, "name": sub.agency,
+            "level": sub.level, "origin": entry.origin,
+            "source": path_text(sub.source.name) if sub.source else "",
+            "format": entry.format_id, "valid": entry.valid,
+            "register": sub.register is not None}
+
+
+def _digest(row: dict[str, object], entry: Entry) -> str:
+    """What an archived unit-year is made of (its row, every value, the 编号 carried over)."""
+    sub = entry.submission
+    got = sub.values.get
+    carried = sorted(sub.register.carried_out.items()) if sub.register is not None else []
+    blob = json.dumps([sorted(row.items()), [_text(got(key)) for key in DEFAULT_FORMAT.cells],
+                       carried], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _store_chunk(conn: Connection, chunk: dict[tuple[str, int], Entry],
                  now: dt.datetime) -> None:
+    rows = {key: _row(*key, entry) for key, entry in chunk.items()}
+    digests = {key: _digest(rows[key], chunk[key]) for key in chunk}
     units_of: dict[int, list[str]] = {}
     for unit, year in chunk:
         units_of.setdefault(year, []).append(unit)
     old_ids: list[int] = []
     for year, units in units_of.items():
-        old_ids += conn.execute(select(archive_reports.c.id).where(
-            archive_reports.c.year == year, archive_reports.c.unit.in_(units))).scalars()
+        for old in conn.execute(select(archive_reports.c.id, archive_reports.c.unit,
+                                       archive_reports.c.digest).where(
+                archive_reports.c.year == year, archive_reports.c.unit.in_(units))):
+            if old.digest is not None and old.digest == digests[(old.unit, year)]:
+                del chunk[(old.unit, year)]  # stored before exactly so: left as it is
+            else:
+                old_ids.append(old.id)
+    if not chunk:
+        return
     if old_ids:
         for table in (archive_values, archive_register):
             conn.execute(delete(table).where(table.c.report_id.in_(old_ids)))
         conn.execute(delete(archive_reports).where(archive_reports.c.id.in_(old_ids)))
     entries = list(chunk.values())
-    reports = [{"unit": unit, "year": year, "code": e.submission.code,
-                "name": e.submission.agency, "level": e.submission.level, "origin": e.origin,
-                "source": path_text(e.submission.source.name) if e.submission.source else "",
-                "format": e.format_id, "valid": e.valid, "updated_at": now,
-                "register": e.submission.register is not None}
-               for (unit, year), e in chunk.items()]
+    reports = [{**rows[key], "updated_at": now, "digest": digests[key]} for key in chunk]
     ids = list(conn.execute(insert(archive_reports).returning(
         archive_reports.c.id, sort_by_parameter_order=True), reports).scalars())
     values: list[tuple[object, ...]] = []

@@ -137,6 +137,9 @@ archive_reports = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # 表三 was counted from a register (issue 13): its 结转下年度 编号 are in archive_register
     Column("register", Boolean, nullable=False, server_default=false()),
+    # what the row and its values were made from (archive._digest): the same data stored
+    # again is left as it is; NULL for rows archived before it was recorded
+    Column("digest", String(64), nullable=True),
     UniqueConstraint("unit", "year"),
 )
 
