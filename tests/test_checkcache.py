@@ -103,10 +103,23 @@ def test_a_file_that_could_not_be_opened_is_tried_again_next_time(tmp_path: Path
     corrupt = FileReport(file=path, submission=None, findings=(finding("file-corrupt"),))
 
     with CheckCache(tmp_path / CACHE_NAME, DEFAULT_SETTINGS) as cache:
+        assert cache.get(path) is None  # looked up before it is read
         cache.put(path, locked)
         assert cache.get(path) is None
         cache.put(path, corrupt)
         assert cache.get(path) == corrupt
+
+
+def test_a_file_changed_while_it_was_being_read_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "表.xlsx"
+    path.write_bytes(b"PK\x03\x04")
+    report = FileReport(file=path, submission=None, findings=(finding("file-corrupt"),))
+
+    with CheckCache(tmp_path / CACHE_NAME, DEFAULT_SETTINGS) as cache:
+        assert cache.get(path) is None
+        path.write_bytes(b"PK\x03\x04, saved again by the agency meanwhile")
+        cache.put(path, report)  # made from what the file held before
+        assert cache.get(path) is None
 
 
 def test_files_no_longer_there_are_forgotten_and_odd_names_are_kept(tmp_path: Path) -> None:

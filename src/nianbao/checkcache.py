@@ -84,6 +84,7 @@ class CheckCache:
         self._prefix = f"{code_digest()}:{_settings_digest(settings)}:"
         self._pending = 0
         self.hits = 0
+        self._stamps: dict[bytes, str] = {}  # files looked up and not found: their stamp then
         self._db: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,12 +111,13 @@ class CheckCache:
             raise
         return db
 
-    @property
-    def active(self) -> bool:
-        return self._db is not None
-
     def get(self, file: Path) -> FileReport | None:
-        """The report kept for this file, if it was made from the file as it is now."""
+        """The report kept for this file, if it was made from the file as it is now.
+
+        On a miss the file's stamp is noted: :meth:`put` keeps the report under the
+        stamp the file had *before* it was read, so a file changed while it was being
+        read is read again next time.
+        """
         stamp = _file_stamp(file)
         if self._db is None or stamp is None:
             return None
@@ -126,6 +128,7 @@ class CheckCache:
             self._off()
             return None
         if row is None or row[0] != self._prefix + stamp:
+            self._stamps[_key(file)] = stamp
             return None
         try:
             report = pickle.loads(zlib.decompress(row[1]))
@@ -137,11 +140,10 @@ class CheckCache:
         return report
 
     def put(self, file: Path, report: FileReport) -> None:
-        """Keep ``report`` (as made from the file now) for the next run."""
-        if self._db is None or any(f.code in NOT_KEPT for f in report.findings):
-            return
-        stamp = _file_stamp(file)
-        if stamp is None:
+        """Keep ``report``, made from a file :meth:`get` did not find, for the next run."""
+        stamp = self._stamps.pop(_key(file), None)  # as it was when looked up, before reading
+        if (self._db is None or stamp is None
+                or any(f.code in NOT_KEPT for f in report.findings)):
             return
         try:
             blob = zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
