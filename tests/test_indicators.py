@@ -332,6 +332,31 @@ def test_svg_charts_are_inline_and_escape_names() -> None:
     assert "没有办理结果" in bar_svg([], "实质公开率")
 
 
+def test_many_units_rates_show_their_spread_and_the_lowest_not_a_bar_each() -> None:
+    """A city's 2,000 units as a bar each make a chart 44,000 pixels tall: beyond
+    BAR_MAX_UNITS the page shows how many units fall in each tenth, and the lowest."""
+    from nianbao.indicator_output import BAR_MAX_UNITS, LOWEST_SHOWN, indicators_html_parts
+
+    n = BAR_MAX_UNITS + 10
+    # unit i: 100 results of which i + 40 public (40% … 89%); U00 the lowest
+    now = [sub(f"U{i:02d}", 2025, t3(100, public=i + 40, refused=60 - i), name=f"单位{i:02d}")
+           for i in range(n)]
+    page = "".join(indicators_html_parts(indicators(now, [])))
+
+    assert f"2025年实质公开率分布（共 {n} 个单位）" in page
+    assert f"2025年实质公开率最低的 {LOWEST_SHOWN} 个单位" in page
+    spread = page.split("实质公开率分布", 1)[1].split("</svg>")[0]
+    counts = [int(c) for c in re.findall(r">(\d+) 个</text>", spread)]
+    assert len(counts) == 10 and sum(counts) == n
+    assert counts[4] == 10 and counts[8] == 10 and counts[9] == 0  # 40–49% … 80–89%
+    lowest = page.split("最低的", 2)[2].split("</svg>")[0]  # after the aria label and the title
+    assert lowest.count("<rect") == LOWEST_SHOWN
+    assert "单位00" in lowest and "单位14" in lowest and "单位15" not in lowest
+    assert lowest.index("单位00") < lowest.index("单位01")  # the lowest first
+    few = "".join(indicators_html_parts(indicators(now[:BAR_MAX_UNITS], [])))
+    assert "2025年各单位实质公开率" in few and "分布" not in few
+
+
 # ------------------------------------------------------------------ the whole cycle
 
 def _in(folder: Path, runner: CliRunner, args: list[str]):  # type: ignore[no-untyped-def]

@@ -276,8 +276,7 @@ def indicators_html_parts(ind: Indicators) -> Iterator[str]:
             "<div class=\"charts\">",
             line_svg([(total.name, total.history)], ind.years,
                      f"{total.name}历年本年新收申请数（件）"),
-            bar_svg([(u.name, u.disclosure.value) for u in _by_rate(ind.units)],
-                    f"{ind.year}年各单位实质公开率"),
+            *_rate_charts(_by_rate(ind.units), ind.year),
             "</div>",
             "<table><caption>各单位指标</caption><tr><th>单位</th>"
             f"<th>历年本年新收（{ind.years[0]}—{ind.years[-1]}年）</th><th>本年新收</th>"
@@ -306,6 +305,50 @@ def indicators_html_parts(ind: Indicators) -> Iterator[str]:
     else:
         yield "<p>指标提示：没有需要提示的变化。</p>\n"
     yield "</section>"
+
+
+BAR_MAX_UNITS = 40  # more units with a rate than this: their spread and the lowest, not all
+LOWEST_SHOWN = 15
+
+
+def _rate_charts(rated: Sequence[UnitIndicators], year: int) -> list[str]:
+    """The 实质公开率 of each unit as a bar, or, for more than :data:`BAR_MAX_UNITS` units
+    (a bar each would make a chart thousands of pixels tall), how many units fall in each
+    tenth and the units with the lowest rates (those a reviewer asks about)."""
+    if len(rated) <= BAR_MAX_UNITS:
+        return [bar_svg([(u.name, u.disclosure.value) for u in rated], f"{year}年各单位实质公开率")]
+    counts = [0] * 10
+    for u in rated:
+        counts[min(int((u.disclosure.value or Decimal(0)) * 10), 9)] += 1
+    bands = [(f"{10 * i}%–{10 * (i + 1)}%", n) for i, n in enumerate(counts)]
+    lowest = list(reversed(rated[-LOWEST_SHOWN:]))
+    return [count_svg(bands, f"{year}年实质公开率分布（共 {len(rated)} 个单位）"),
+            bar_svg([(u.name, u.disclosure.value) for u in lowest],
+                    f"{year}年实质公开率最低的 {len(lowest)} 个单位")]
+
+
+def count_svg(rows: Sequence[tuple[str, int]], title: str) -> str:
+    """A horizontal bar chart of counts (how many units in each band) as inline SVG."""
+    e = html.escape
+    label_w, bar_w, row_h, top = 120, 300, 22, 34
+    width = label_w + bar_w + 80
+    height = top + row_h * max(len(rows), 1) + 12
+    most = max((n for _, n in rows), default=0) or 1
+    parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
+             f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{e(title)}\">",
+             f"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
+             f"{e(title)}</text>"]
+    for i, (label, n) in enumerate(rows):
+        ty = top + i * row_h
+        w = bar_w * n / most
+        parts.append(
+            f"<text x=\"{label_w - 6}\" y=\"{ty + 15}\" text-anchor=\"end\" font-size=\"13\">"
+            f"{e(label)}</text><rect x=\"{label_w}\" y=\"{ty + 3}\" width=\"{_t(w)}\" "
+            f"height=\"{row_h - 6}\" fill=\"#4472c4\"/><text x=\"{_t(label_w + w + 4)}\" "
+            f"y=\"{ty + 15}\" font-size=\"12\">{n} 个</text>")
+    parts.append(f"<line x1=\"{label_w}\" x2=\"{label_w}\" y1=\"{top}\" y2=\"{height - 12}\" "
+                 "stroke=\"#999\"/></svg>")
+    return "".join(parts)
 
 
 def _n(value: int | None) -> str:
