@@ -247,3 +247,16 @@ def test_roster_that_is_not_a_workbook_says_so(tmp_path):
 
     with pytest.raises(RosterError, match="无法打开名单文件.*请确认是 .xlsx 格式"):
         read_roster(path)
+
+
+def test_roster_whose_sheet_unpacks_too_large_is_refused(tmp_path, monkeypatch):
+    from nianbao import package
+
+    path = _xlsx_roster(tmp_path / "名单.xlsx")
+    monkeypatch.setattr(package, "FIRST_SHEET_MAX_BYTES", 1024)  # the sheet is ~1.3 KB
+
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+
+    (problem,) = info.value.problems
+    assert problem.startswith("第一张工作表解压后超过 ") and problem.endswith("请只保留名单本身后再试。")

@@ -333,14 +333,21 @@ def _with_parts(zf: zipfile.ZipFile, replaced: dict[str, bytes]) -> io.BytesIO:
     return copy
 
 
+FIRST_SHEET_MAX_BYTES = 256 << 20  # unpacked: a 200,000-row roster is some 30 MB
+
+
+class SheetTooLarge(ValueError):
+    """The first sheet unpacks to more than :data:`FIRST_SHEET_MAX_BYTES`."""
+
+
 def first_sheet_rows(data: bytes, max_rows: int) -> tuple[list[list[Any]], list[tuple[int, int]]]:
     """The first sheet of an .xlsx as rows of values (read by calamine, from A1), and the
     cells (0-based row, column) left out because they lie beyond ``max_rows`` rows or
     :data:`MAX_COLS` columns: calamine would make the whole rectangle up to them.
 
     For the files people keep beside the forms (the 单位名单): many rows, few columns.
-    Raises what zipfile, the XML scan and calamine raise for a file that is not a
-    workbook; the caller says so in its own words.
+    Raises :class:`SheetTooLarge`, or what zipfile, the XML scan and calamine raise for
+    a file that is not a workbook; the caller says so in its own words.
     """
     from python_calamine import CalamineWorkbook
 
@@ -348,6 +355,8 @@ def first_sheet_rows(data: bytes, max_rows: int) -> tuple[list[list[Any]], list[
         parts = [part for part in sheet_parts(zf).values() if part in zf.NameToInfo]
         if not parts:
             raise KeyError("no sheet")
+        if zf.getinfo(parts[0]).file_size > FIRST_SHEET_MAX_BYTES:
+            raise SheetTooLarge(parts[0])
         scan = scan_sheet_xml(zf.read(parts[0]), max_rows)
         stream = _with_parts(zf, {parts[0]: scan.trimmed}) if scan.trimmed else io.BytesIO(data)
     workbook = CalamineWorkbook.from_filelike(stream)

@@ -153,7 +153,7 @@ def _rows_xlsx(path: Path) -> list[list[str]]:
     about a second, where openpyxl took half a minute and 80 MB."""
     from nianbao.atomic import describe_os_error
     from nianbao.layout import a1
-    from nianbao.package import MAX_COLS, first_sheet_rows
+    from nianbao.package import FIRST_SHEET_MAX_BYTES, MAX_COLS, SheetTooLarge, first_sheet_rows
 
     try:
         data = path.read_bytes()
@@ -161,6 +161,9 @@ def _rows_xlsx(path: Path) -> list[list[str]]:
         raise RosterError(path, [f"无法读取名单文件：{describe_os_error(exc)}。"]) from exc
     try:
         rows, far = first_sheet_rows(data, ROSTER_MAX_ROWS)
+    except SheetTooLarge as exc:
+        raise RosterError(path, [f"第一张工作表解压后超过 {FIRST_SHEET_MAX_BYTES >> 20} MB，"
+                                 "不像是单位名单；请只保留名单本身后再试。"]) from exc
     except Exception as exc:  # noqa: BLE001 - zipfile, the XML scan and calamine raise many types
         raise RosterError(path, [f"无法打开名单文件（{type(exc).__name__}），请确认是 .xlsx 格式。"]) \
             from exc
