@@ -329,26 +329,9 @@ def _rate_charts(rated: Sequence[UnitIndicators], year: int) -> list[str]:
 
 def count_svg(rows: Sequence[tuple[str, int]], title: str) -> str:
     """A horizontal bar chart of counts (how many units in each band) as inline SVG."""
-    e = html.escape
-    label_w, bar_w, row_h, top = 120, 300, 22, 34
-    width = label_w + bar_w + 80
-    height = top + row_h * max(len(rows), 1) + 12
     most = max((n for _, n in rows), default=0) or 1
-    parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
-             f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{e(title)}\">",
-             f"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
-             f"{e(title)}</text>"]
-    for i, (label, n) in enumerate(rows):
-        ty = top + i * row_h
-        w = bar_w * n / most
-        parts.append(
-            f"<text x=\"{label_w - 6}\" y=\"{ty + 15}\" text-anchor=\"end\" font-size=\"13\">"
-            f"{e(label)}</text><rect x=\"{label_w}\" y=\"{ty + 3}\" width=\"{_t(w)}\" "
-            f"height=\"{row_h - 6}\" fill=\"#4472c4\"/><text x=\"{_t(label_w + w + 4)}\" "
-            f"y=\"{ty + 15}\" font-size=\"12\">{n} 个</text>")
-    parts.append(f"<line x1=\"{label_w}\" x2=\"{label_w}\" y1=\"{top}\" y2=\"{height - 12}\" "
-                 "stroke=\"#999\"/></svg>")
-    return "".join(parts)
+    return _bars_svg([(label, label, n / most, f"{n} 个") for label, n in rows], title,
+                     label_w=120, bar_w=300, right=80)
 
 
 def _n(value: int | None) -> str:
@@ -405,27 +388,34 @@ def line_svg(series: Sequence[tuple[str, Mapping[int, int | None]]], years: Sequ
 
 def bar_svg(rows: Sequence[tuple[str, Decimal | None]], title: str) -> str:
     """A horizontal bar chart of rates (0–100%) as inline SVG."""
+    return _bars_svg([(name, name if len(name) <= 14 else name[:13] + "…", float(value or 0),
+                       percent_text(value)) for name, value in rows], title,
+                     label_w=200, bar_w=280, right=70, empty="没有办理结果，无法计算。")
+
+
+def _bars_svg(rows: Sequence[tuple[str, str, float, str]], title: str, *, label_w: int,
+              bar_w: int, right: int, empty: str = "") -> str:
+    """Horizontal bars as inline SVG: ``(name, label, share 0–1, text after the bar)`` each;
+    the whole name shows on hover (a label may be cut short)."""
     e = html.escape
-    label_w, bar_w, row_h, top = 200, 280, 22, 34
-    width = label_w + bar_w + 70
+    row_h, top = 22, 34
+    width = label_w + bar_w + right
     height = top + row_h * max(len(rows), 1) + 12
     parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
              f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{e(title)}\">",
              f"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
              f"{e(title)}</text>"]
-    if not rows:
+    if not rows and empty:
         parts.append(f"<text x=\"{width / 2}\" y=\"{top + 14}\" text-anchor=\"middle\" "
-                     "font-size=\"13\">没有办理结果，无法计算。</text>")
-    for i, (name, value) in enumerate(rows):
+                     f"font-size=\"13\">{e(empty)}</text>")
+    for i, (name, label, share, text) in enumerate(rows):
         ty = top + i * row_h
-        share = float(value or 0)
-        label = name if len(name) <= 14 else name[:13] + "…"
         parts.append(
             f"<text x=\"{label_w - 6}\" y=\"{ty + 15}\" text-anchor=\"end\" font-size=\"13\">"
             f"<title>{e(name)}</title>{e(label)}</text>"
             f"<rect x=\"{label_w}\" y=\"{ty + 3}\" width=\"{_t(bar_w * share)}\" height=\"{row_h - 6}\""
             f" fill=\"#4472c4\"/><text x=\"{_t(label_w + bar_w * share + 4)}\" y=\"{ty + 15}\" "
-            f"font-size=\"12\">{e(percent_text(value))}</text>")
+            f"font-size=\"12\">{e(text)}</text>")
     parts.append(f"<line x1=\"{label_w}\" x2=\"{label_w}\" y1=\"{top}\" y2=\"{height - 12}\" "
                  "stroke=\"#999\"/></svg>")
     return "".join(parts)
