@@ -38,7 +38,7 @@ from nianbao.packed import pack_submission, shared_path
 from nianbao.pool import STALL_SECONDS
 from nianbao.previous import PreviousData, with_cross_year
 from nianbao.safetext import path_text
-from nianbao.settings import DEFAULT_SETTINGS, Settings
+from nianbao.settings import DEFAULT_SETTINGS, Settings, settings_fields
 
 MANIFEST = ".nianbao-manifest.json"
 SUMMARY_TXT = "生成情况.txt"
@@ -67,8 +67,7 @@ def file_hash(path: Path) -> str:
 
 
 def _settings_key(settings: Settings, options: dict[str, object]) -> str:
-    fields = {f.name: str(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
-    blob = json.dumps({"v": __version__, "settings": fields, "options": options},
+    blob = json.dumps({"v": __version__, "settings": settings_fields(settings), "options": options},
                       sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

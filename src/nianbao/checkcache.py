@@ -26,7 +26,6 @@ deleting the file only costs the next run its time.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -38,7 +37,7 @@ from functools import cache
 from pathlib import Path
 
 from nianbao.model import FileReport
-from nianbao.settings import Settings
+from nianbao.settings import Settings, settings_fields
 
 CACHE_NAME = ".nianbao-check-cache.sqlite3"
 COMMIT_EVERY = 512  # reports written between two commits (an interrupted run keeps them)
@@ -58,8 +57,7 @@ def code_digest() -> str:
 
 
 def _settings_digest(settings: Settings) -> str:
-    fields = {f.name: repr(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    blob = json.dumps(settings_fields(settings), sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 
@@ -35,3 +35,9 @@ class Settings:
 
 
 DEFAULT_SETTINGS = Settings()
+
+
+def settings_fields(settings: Settings) -> dict[str, str]:
+    """Every field of ``settings`` as text: what a digest of "the same settings" is made of
+    (a build's manifest key, the check cache's)."""
+    return {f.name: str(getattr(settings, f.name)) for f in fields(settings)}
