@@ -41,6 +41,9 @@ def clean(text: str, limit: int = MAX_SHOWN) -> str:
     characters is cut and marked with ``…（共 N 字）``.
     """
     text = readable(text)
+    if text.isprintable():  # no control, format, private-use or line-breaking character
+        shown = text
+        return f"{shown[:limit]}…（共 {len(shown)} 字）" if limit and len(shown) > limit else shown
     out = []
     for ch in text:
         if ch in "\r\n\t":
