@@ -40,7 +40,8 @@ def test_packed_values_read_back_exactly(values: dict[str, object]) -> None:
     assert dict(packed) == values and packed == values
     assert [type(v) for v in packed.values()] == [type(v) for v in values.values()]
     assert list(packed) == list(values) and len(packed) == len(values)
-    assert packed.get("zz") is None and "zz" not in packed
+    assert packed.get("zz") is None and "zz" not in packed and packed.get("zz", 7) == 7
+    assert {k: packed.get(k, "x") for k in values} == values
     with pytest.raises(KeyError):
         packed["zz"]
     assert pickle.loads(pickle.dumps(packed)) == values

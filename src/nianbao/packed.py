@@ -68,6 +68,16 @@ class PackedValues(Mapping[str, Value | None]):
             return self._others[key]
         return self._numbers[i]
 
+    def get(self, key: str, default: Value | None = None) -> Value | None:  # type: ignore[override]
+        # Mapping.get goes through __getitem__ and a try: the 汇总 and the indicators
+        # call this a few hundred times a unit
+        i = self._index.get(key)
+        if i is None:
+            return default
+        if self._others is not None and key in self._others:
+            return self._others[key]
+        return self._numbers[i]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 
