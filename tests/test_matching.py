@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
 
-from nianbao.matching import How, NameIndex, core, match_reports, pin_for
+from nianbao.matching import How, NameIndex, core, match_reports, pin_for, without_code
 from nianbao.model import FileReport, Submission
 from nianbao.roster import Roster, Unit
 
@@ -224,3 +226,17 @@ def test_indexed_name_search_answers_like_comparing_every_unit():
         assert (got[0], got[2]) == (want[0], want[2]), text
         if want[0] is not None:  # below any threshold the score itself decides nothing
             assert got[1] == want[1]
+
+
+def test_without_code_is_the_boundary_aware_replacement() -> None:
+    """What matching used to do with one compiled pattern per unit code, exactly."""
+    assert without_code("B0101_交通局", "B0101") == " _交通局"
+    assert without_code("XB0101交通局B0101", "B0101") == "XB0101交通局 "
+    assert without_code("B01011", "B0101") == "B01011"  # part of a longer code
+    assert without_code("交通局", "") == "交通局"
+    rng = random.Random(7)
+    for _ in range(20_000):
+        code = "".join(rng.choice("AB01") for _ in range(rng.randint(1, 3)))
+        text = "".join(rng.choice("AB01_-交 x9") for _ in range(rng.randint(0, 12)))
+        expected = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", " ", text)
+        assert without_code(text, code) == expected, (text, code)

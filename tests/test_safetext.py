@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nianbao.report import display_path
-from nianbao.safetext import clean, path_text
+from nianbao.safetext import clean, path_text, relative_posix
 
 
 @pytest.mark.parametrize(("raw", "shown"), [
@@ -58,3 +58,15 @@ def test_display_path_of_a_gbk_name_is_printable(tmp_path: Path) -> None:
     name = os.fsdecode("交通局.xlsx".encode("gbk"))
     assert display_path(tmp_path / name, tmp_path) == "交通局.xlsx"
     assert path_text(tmp_path / name).endswith("交通局.xlsx")
+
+
+def test_relative_posix_lexical_resolved_and_outside(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    base = tmp_path / "ws" / "inputs"
+    (base / "sub").mkdir(parents=True)
+    assert relative_posix(base / "sub" / "a.xlsx", base) == "sub/a.xlsx"
+    assert relative_posix(tmp_path / "a.xlsx", base) is None
+    assert relative_posix(base / ".." / "a.xlsx", base) is None  # resolved: outside
+    monkeypatch.chdir(tmp_path / "ws")
+    assert relative_posix(Path("inputs/sub/a.xlsx"), base) == "sub/a.xlsx"
+    assert relative_posix(base / "sub" / "a.xlsx", Path("inputs")) == "sub/a.xlsx"

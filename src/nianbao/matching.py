@@ -17,7 +17,6 @@ and the roster has ~50 units, so a faster matcher (rapidfuzz) buys nothing.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import json
@@ -34,7 +33,7 @@ from nianbao import sources
 from nianbao.kinds import finding
 from nianbao.model import FileReport, Finding
 from nianbao.roster import Roster, Unit
-from nianbao.safetext import clean, path_text, readable
+from nianbao.safetext import clean, path_text, readable, relative_posix
 from nianbao.workspace import place_prefix
 
 
@@ -280,10 +279,7 @@ class Pins:
         """
         keys = []
         if self.base is not None:
-            try:
-                rel = path.resolve().relative_to(self.base.resolve()).as_posix()
-            except ValueError:
-                rel = None
+            rel = relative_posix(path, self.base)
             if rel is not None:
                 got = self.table.get(rel.casefold() if self.fold else rel)
                 if got is not None:
@@ -313,8 +309,7 @@ def pin_hint(path: Path, base: Path | None) -> str:
     """What to write in [pins] for this file (its path under inputs/)."""
     rel = path.name
     if base is not None:
-        with contextlib.suppress(ValueError):
-            rel = path.resolve().relative_to(base.resolve()).as_posix()
+        rel = relative_posix(path, base) or rel
     return json.dumps(path_text(rel), ensure_ascii=False)
 
 
@@ -345,6 +340,32 @@ def _from_file_name(path: Path, index: NameIndex) -> tuple[Unit | None, float, t
     return found
 
 
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def without_code(text: str, code: str) -> str:
+    """``text`` with each occurrence of ``code`` that is not part of a longer run of
+    ASCII letters and digits replaced by a space (``B0101_交通局`` → `` _交通局``).
+
+    What ``re.sub(r"(?<![0-9A-Za-z])CODE(?![0-9A-Za-z])", " ", text)`` does, without
+    compiling a pattern for each unit's code (a province's season has 50,000 of them).
+    """
+    if not code:
+        return text
+    out, at, size = [], 0, len(code)
+    while (found := text.find(code, at)) >= 0:
+        before = text[found - 1] if found else ""
+        if before in _ALNUM or text[found + size:found + size + 1] in _ALNUM:
+            out.append(text[at:found + 1])
+            at = found + 1
+            continue
+        out.append(text[at:found])
+        out.append(" ")
+        at = found + size
+    out.append(text[at:])
+    return "".join(out)
+
+
 def _names_itself(path: Path, unit: Unit, index: NameIndex) -> bool:
     """Whether the file's name reduces to the unit's own name (its code put aside).
 
@@ -354,7 +375,7 @@ def _names_itself(path: Path, unit: Unit, index: NameIndex) -> bool:
     """
     stem = readable(path.stem)
     if unit.code:
-        stem = re.sub(rf"(?<![0-9A-Za-z]){re.escape(unit.code)}(?![0-9A-Za-z])", " ", stem)
+        stem = without_code(stem, unit.code)
     wanted = core(stem, index.places)
     return bool(wanted) and any(core(n, index.places) == wanted for n in unit.names)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from nianbao.model import FileReport, Finding, Severity
-from nianbao.safetext import path_text
+from nianbao.safetext import path_text, relative_posix
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
@@ -17,16 +17,8 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
     Always printable: a name in GBK bytes is decoded, control characters are neutralised.
     """
-    base = base or Path.cwd()
-    if path.is_absolute() and base.is_absolute() and ".." not in path.parts \
-            and ".." not in base.parts and path.is_relative_to(base):
-        # inside the base as written: no need to ask the file system (a run shows
-        # tens of thousands of paths, resolve() costs a system call per component)
-        return path_text(path.relative_to(base).as_posix())
-    try:
-        return path_text(path.resolve().relative_to(base.resolve()).as_posix())
-    except ValueError:
-        return path_text(path)
+    rel = relative_posix(path, base or Path.cwd())
+    return path_text(rel if rel is not None else path)
 
 
 def finding_line(report: FileReport, finding: Finding, base: Path | None = None) -> str:

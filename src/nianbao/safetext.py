@@ -61,3 +61,19 @@ def clean(text: str, limit: int = MAX_SHOWN) -> str:
 def path_text(path: Path | str) -> str:
     """A path for people: decoded, control characters neutralised, never truncated to nothing."""
     return clean(str(path), limit=0)
+
+
+def relative_posix(path: Path, base: Path) -> str | None:
+    """``path`` under ``base`` with ``/`` (``inputs/a.xlsx``), or None when it is not under it.
+
+    Lexically when both are absolute and plain (no ``..``): a run asks this for
+    tens of thousands of files, and resolve() costs a system call per component.
+    Otherwise (a relative path, ``..``) both are resolved first.
+    """
+    if path.is_absolute() and base.is_absolute() and ".." not in path.parts \
+            and ".." not in base.parts and path.is_relative_to(base):
+        return path.relative_to(base).as_posix()
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return None
