@@ -686,11 +686,14 @@ def _buckets(hashes: array[int], owners: array[int]) -> Iterator[list[int]]:
         start = end
 
 
-def _estimate(a: Sequence[int], b: Sequence[int]) -> float:
-    """Jaccard similarity estimated from two bottom-k sketches."""
-    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
-    both = set(a) & set(b)
-    return sum(1 for v in union if v in both) / len(union) if union else 0.0
+def _estimate(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard similarity estimated from two bottom-k sketches (as sets): the share of the
+    union's :data:`SKETCH_SIZE` smallest hashes that both hold."""
+    union = sorted(a | b)[:SKETCH_SIZE]
+    if not union:
+        return 0.0
+    cutoff = union[-1]  # a hash both hold is among the smallest iff it is not above this
+    return sum(1 for v in a & b if v <= cutoff) / len(union)
 
 
 def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarPair]:
@@ -728,11 +731,11 @@ def similar_sections(units: Sequence[Unit], settings: Settings) -> list[SimilarP
         pairs: set[tuple[int, int]] = set()
         for members in _buckets(banded, owners):
             if 2 <= len(members) <= limit:
+                sets = [frozenset(sketches[m]) for m in members]  # each once, not once a pair
                 for x in range(len(members)):
                     for y in range(x + 1, len(members)):
                         pair = (members[x], members[y])
-                        if pair not in pairs and _estimate(sketches[pair[0]],
-                                                           sketches[pair[1]]) >= floor:
+                        if pair not in pairs and _estimate(sets[x], sets[y]) >= floor:
                             pairs.add(pair)
         del banded, owners, sketches
         grams: dict[int, set[str]] = {}  # the units of the pairs, one section at a time
