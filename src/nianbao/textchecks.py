@@ -571,6 +571,10 @@ class NameFinder:
             lengths.setdefault(name[:2], set()).add(len(name))
         self.after = {start: sorted(sizes, reverse=True) for start, sizes in lengths.items()}
         self.single = frozenset(n for n in self.names if len(n) == 1)
+        # a place where no name starts is skipped by one search in C, not a loop turn
+        firsts = sorted({n[0] for n in self.names})
+        self.starts = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]"
+                                 if firsts else "(?!)")
 
     def __bool__(self) -> bool:
         return bool(self.names)
@@ -578,8 +582,9 @@ class NameFinder:
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, name) of each name found, left to right."""
         i, end = 0, len(text)
-        names, after, single = self.names, self.after, self.single
-        while i < end:
+        names, after, single, search = self.names, self.after, self.single, self.starts.search
+        while (start := search(text, i)) is not None:
+            i = start.start()
             for size in after.get(text[i:i + 2], ()):
                 if i + size <= end and text[i:i + size] in names:
                     yield i, i + size, text[i:i + size]
