@@ -120,6 +120,8 @@ def test_rates_year_on_year_and_the_summary_of_the_same_units() -> None:
     assert change_text(public) == "持平"
     refused = next(c for c in a.changes if c.measure.key == "t3.r3_3_1.total")
     assert change_text(refused) == "下降50%"
+    assert a.has_last_year and not ind.units[1].has_last_year  # B was not there in 2024
+    assert [c.before for c in ind.units[1].changes] == [None] * len(a.changes)
     total = ind.total
     assert total.new.now == 20 and total.new.before == 10  # B has no 2024: only A's
     assert total.disclosure.value == Decimal(17) / Decimal(18)

@@ -197,8 +197,14 @@ class UnitIndicators:
     def changes(self) -> tuple[Change, ...]:
         """Each tracked row this year against last year, made when asked: kept for every
         unit of a province's season they would be a million objects."""
-        return tuple(Change(m, _count(self.values, m.key), _count(self.last_values, m.key))
-                     for m in self.measures)
+        now = self.values.get
+        last = self.last_values.get if self.last_values is not None else None
+        out = []
+        for m in self.measures:  # a loop, not _count twice a row: status and 汇总 ask often
+            a = now(m.key)
+            b = last(m.key) if last is not None else None
+            out.append(Change(m, None if a is None else int(a), None if b is None else int(b)))
+        return tuple(out)
 
     @property
     def new(self) -> Change:
@@ -208,7 +214,8 @@ class UnitIndicators:
 
     @property
     def has_last_year(self) -> bool:
-        return self.new.before is not None or any(c.before is not None for c in self.changes)
+        last = self.last_values  # the first measure is 本年新收 (``new``)
+        return last is not None and any(last.get(m.key) is not None for m in self.measures)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
