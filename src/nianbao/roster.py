@@ -165,8 +165,8 @@ def _rows_xlsx(path: Path) -> list[list[str]]:
         raise RosterError(path, [f"第一张工作表解压后超过 {FIRST_SHEET_MAX_BYTES >> 20} MB，"
                                  "不像是单位名单；请只保留名单本身后再试。"]) from exc
     except Exception as exc:  # noqa: BLE001 - zipfile, the XML scan and calamine raise many types
-        raise RosterError(path, [f"无法打开名单文件（{type(exc).__name__}），请确认是 .xlsx 格式。"]) \
-            from exc
+        raise RosterError(path, ["无法打开名单文件：文件已损坏或不是 Excel 工作簿，"
+                                 "请确认是 .xlsx 格式（可用 Excel 或 WPS 另存为 .xlsx）。"]) from exc
     if far:
         row, col = far[0]
         raise RosterError(path, [f"第一张工作表的 {a1(row + 1, col + 1)} 单元格有内容，超出名单的范围"
