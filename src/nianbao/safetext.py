@@ -43,16 +43,10 @@ def clean(text: str, limit: int = MAX_SHOWN) -> str:
     text = readable(text)
     if text.isprintable():  # no control, format, private-use or line-breaking character
         shown = text
-        return f"{shown[:limit]}…（共 {len(shown)} 字）" if limit and len(shown) > limit else shown
-    out = []
-    for ch in text:
-        if ch in "\r\n\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    shown = "".join(out)
+    else:
+        shown = "".join(" " if ch in "\r\n\t"
+                        else "\ufffd" if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co")
+                        else ch for ch in text)
     if limit and len(shown) > limit:
         return f"{shown[:limit]}…（共 {len(shown)} 字）"
     return shown
