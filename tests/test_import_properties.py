@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 import subprocess
@@ -63,3 +64,39 @@ def test_import_round_trip_pdf_and_libreoffice_html(subs: list[Submission]) -> N
         for doc, sub in zip(docs, subs, strict=True):
             _assert_same(sub, doc.with_suffix(".pdf"), narrative=False)
             _assert_same(sub, doc.with_suffix(".html"), narrative=False)
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) not installed")
+@pytest.mark.parametrize("agency", ["青山县政务服务和大数据管理局第2分局",
+                                    "临河县人民政府办公室（县政务服务和大数据管理局）第十一分中心"])
+def test_import_pdf_title_wrapped_over_three_lines(tmp_path: Path, agency: str) -> None:
+    """A long name wraps the centred title into three lines; the unit is all of them,
+    not the "第2分局" fragment before the year (a Hypothesis find)."""
+    sub = dataclasses.replace(random_submission(random.Random(7), index=2, year=2024, scale=3),
+                              agency=agency)
+    doc = render_report(sub, tmp_path / "r.docx")
+    subprocess.run(["soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(doc)],
+                   check=True, capture_output=True, timeout=300)
+    _assert_same(sub, doc.with_suffix(".pdf"), narrative=False)
+
+
+def test_pdf_title_lines_joined_only_when_centred() -> None:
+    from nianbao.importer.pdf_source import _Line, _paragraphs
+
+    def line(top: float, x0: float, x1: float, text: str, size: float = 22.0) -> _Line:
+        return _Line(top, x0, x1, text, size)
+
+    body = [line(300, 90, 505, "本报告中所列数据统计期限为2024年1月1日至12月31日。本报告",
+                 16.0),
+            line(330, 90, 300, "电子版可在本机关网站下载。", 16.0)]
+    title = [line(100, 143, 452, "青山县政务服务和大数据管理局"),
+             line(130, 187, 408, "第2分局2024年"),
+             line(160, 165, 430, "政府信息公开工作年度报告")]
+    got = [text for _, text in _paragraphs([line(60, 90, 130, "附件", 16.0), *title, *body],
+                                           first_page=True)]
+    assert got == ["附件", "青山县政务服务和大数据管理局第2分局2024年政府信息公开工作年度报告",
+                   "本报告中所列数据统计期限为2024年1月1日至12月31日。本报告电子版可在本机关网站下载。"]
+    # the same centred lines on a later page are separate paragraphs (table titles, signatures)
+    assert len(_paragraphs([*title, *body], first_page=False)) == 4

@@ -239,7 +239,8 @@ def title_of(paragraphs: Sequence[str]) -> tuple[str, str]:
     head = list(paragraphs[:12])
     candidates = head + [a + b for a, b in zip(head, head[1:], strict=False)]  # a wrapped title
     for text in candidates:
-        match = _TITLE.search(normalize_label(text))
+        # the unit as typed (full-width brackets kept), the digits folded only if need be
+        match = _TITLE.search(re.sub(r"\s+", "", text)) or _TITLE.search(normalize_label(text))
         if match:
             agency, year = match.group("agency"), match.group("year")
             break

@@ -44,6 +44,7 @@ class _Line:
     x0: float
     x1: float
     text: str
+    size: float = 16.0
 
 
 def read_pdf(path: Path) -> Document:
@@ -94,7 +95,7 @@ def _page(page: Any, number: int) -> list[list[_Box] | str]:
     for table in tables:
         placed.append((table.bbox[1], _boxes(table, words, number)))
     lines = [line for line in _lines(outside) if not _PAGE_NUMBER.match(line.text)]
-    for top, text in _paragraphs(lines):
+    for top, text in _paragraphs(lines, first_page=number == 1):
         placed.append((top, text))
     placed.sort(key=lambda item: item[0])
     return [item for _, item in placed]
@@ -156,25 +157,37 @@ def _lines(words: list[dict[str, Any]]) -> list[_Line]:
             gap = word["x0"] - prev["x1"]
             separator = "\t" if gap > 1.5 * size else (" " if gap > size / 4 else "")
             text += separator + word["text"]
-        out.append(_Line(row[0]["top"], row[0]["x0"], row[-1]["x1"], text))
+        size = max(w["bottom"] - w["top"] for w in row)
+        out.append(_Line(row[0]["top"], row[0]["x0"], row[-1]["x1"], text, size))
     return out
 
 
-def _paragraphs(lines: list[_Line]) -> list[tuple[float, str]]:
+def _paragraphs(lines: list[_Line], *, first_page: bool = False) -> list[tuple[float, str]]:
     """Lines of a wrapped paragraph joined again: a line continues the previous one when
-    that one reached the right margin and this one starts at the left margin."""
+    that one reached the right margin and this one starts at the left margin.  On the
+    first page, the centred lines of one size that open it are one title wrapped over
+    several lines ("青山县……管理局" / "第2分局2024年" / "政府信息公开工作年度报告")."""
     if not lines:
         return []
     left = min(line.x0 for line in lines)
     right = max(line.x1 for line in lines)
+    middle = (left + right) / 2
     out: list[tuple[float, str]] = []
     prev: _Line | None = None
-    for line in lines:
+    in_title, title_seen = first_page, False
+    for number, line in enumerate(lines):
         size = 16.0
+        centred = (line.x0 > left + line.size and "\t" not in line.text
+                   and abs((line.x0 + line.x1) / 2 - middle) <= line.size)
+        title_goes_on = (in_title and centred and title_seen and prev is not None and out
+                         and abs(prev.size - line.size) <= 0.5
+                         and line.top - prev.top <= 2.5 * line.size)
+        title_seen = title_seen or centred
+        in_title = in_title and number < 6 and (centred or not title_seen)
         joins = (prev is not None and out and "\t" not in line.text and "\t" not in prev.text
                  and prev.x1 >= right - 2 * size and line.x0 <= left + size / 2
                  and not _HEADING.match(line.text))
-        if joins:
+        if title_goes_on or joins:
             out[-1] = (out[-1][0], out[-1][1] + line.text)
         else:
             out.append((line.top, line.text))
