@@ -156,3 +156,23 @@ def test_table_three_value_columns_are_equally_wide():
     assert "table-layout:fixed" in t3 and len(widths) == grid.width
     values = widths[grid.label_columns:]
     assert len(set(values)) == 1 and abs(sum(widths) - 100) < 0.1
+
+
+def test_summary_annex_of_a_province_lists_the_first_units_and_says_where_the_rest_are():
+    from nianbao.context import ANNEX_ROWS
+
+    members = tuple(f"第{i}号单位" for i in range(1, ANNEX_ROWS + 6))
+    sub = full_submission(1, agency="某省人民政府", members=members,
+                          excluded=(("丙镇", "未报送"),))
+    html = render_html(sub)
+    parsed = _parse(html)
+    included, excluded = parsed.tables[-2:]
+
+    assert len(included) == 1 + ANNEX_ROWS  # the header and the first ANNEX_ROWS units
+    assert included[-1][1][1] == f"第{ANNEX_ROWS}号单位"
+    assert f"纳入汇总的单位（{ANNEX_ROWS + 5} 个）</h3>" in html
+    assert "未纳入汇总的单位（1 个）</h3>" in html
+    assert [p for p in parsed.paragraphs if "汇总单位" in p] == [
+        f"以上列出前{ANNEX_ROWS}个单位；全部{ANNEX_ROWS + 5}个单位见同时生成的汇总数据表（.xlsx）的"
+        "“汇总单位”工作表。"]
+    assert len(excluded) == 2

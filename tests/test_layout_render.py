@@ -383,3 +383,29 @@ def test_a_relative_path_converts(tmp_path, monkeypatch):
     assert pdf.convert([Path("sub/r.docx")], 1) == []
     assert (tmp_path / "sub" / "r.pdf").stat().st_size > 1000
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["r.docx", "r.pdf"]
+
+
+def test_summary_annex_in_word_stops_at_the_limit_and_says_where_the_rest_are(tmp_path):
+    from nianbao.build import render_report
+    from nianbao.context import ANNEX_ROWS
+
+    members = tuple(f"第{i}号单位" for i in range(1, ANNEX_ROWS + 6))
+    sub = full_submission(1, agency="某省人民政府", members=members,
+                          excluded=tuple((f"第{i}号镇", "未报送") for i in range(ANNEX_ROWS + 2)))
+    document = docx.Document(str(render_report(sub, tmp_path / "汇总.docx")))
+    included, excluded = document.tables[-2:]
+    texts = [p.text for p in document.paragraphs]
+
+    assert len(included.rows) == len(excluded.rows) == 1 + ANNEX_ROWS
+    assert f"纳入汇总的单位（{ANNEX_ROWS + 5} 个）" in texts
+    assert f"未纳入汇总的单位（{ANNEX_ROWS + 2} 个）" in texts
+    assert [t for t in texts if t.startswith("以上列出前")] == [
+        f"以上列出前{ANNEX_ROWS}个单位；全部{ANNEX_ROWS + n}个单位见同时生成的汇总数据表（.xlsx）的"
+        "“汇总单位”工作表。" for n in (5, 2)]
+    # a county's 汇总 lists every unit and says nothing more
+    small = docx.Document(str(render_report(
+        full_submission(1, agency="青山县人民政府", members=("甲局", "乙局")),
+        tmp_path / "县.docx")))
+    assert len(small.tables[-1].rows) == 3
+    assert not any(p.text.startswith("以上列出前") for p in small.paragraphs)
+    assert "纳入汇总的单位（2 个）" in [p.text for p in small.paragraphs]

@@ -19,7 +19,10 @@ Top-level variables (ASCII names, because Jinja needs identifiers):
 ``s6``          lists of paragraph strings, one real Word paragraph each
 ``members``     for a 汇总: the names of the units it sums; empty otherwise
 ``annex``       for a 汇总: its 附表, ``annex.included`` (``no``, ``name``) and
-                ``annex.excluded`` (``no``, ``name``, ``reason``); ``{}`` otherwise
+                ``annex.excluded`` (``no``, ``name``, ``reason``), each the first
+                :data:`ANNEX_ROWS` units; ``annex.included_count``/``excluded_count``
+                the whole numbers, ``annex.included_more``/``excluded_more`` where the
+                rest are listed (``""`` when all fit); ``{}`` otherwise
 ``h1`` … ``h6`` section headings from the schema, e.g. ``"一、总体情况"``
 ``sections``    the same headings keyed by section id: ``sections.s3``
 ``t2_1`` …      one nested dict per table: ``t3.r3_3_2.social``, ``t4.rv_total``,
@@ -147,14 +150,29 @@ def build_context(sub: Submission, *, fee_decimals: int = 4, draft: bool = False
     return context
 
 
-def annex(sub: Submission) -> dict[str, list[dict[str, str]]]:
-    """A 汇总's 附表: the units included and those left out with why ({} for a unit)."""
+ANNEX_ROWS = 1000  # units listed in each table of a 汇总's 附表; the workbook lists them all
+
+
+def annex(sub: Submission, limit: int = ANNEX_ROWS) -> dict[str, object]:
+    """A 汇总's 附表: the units included and those left out with why ({} for a unit).
+
+    Each list stops after ``limit`` units (a province's 50,000 would be a thousand pages
+    of Word table): ``included_count``/``excluded_count`` give the whole number and
+    ``included_more``/``excluded_more`` say where the rest are listed ("" when all fit).
+    """
     if not sub.members and not sub.excluded:
         return {}
     included = [name for name in (clean_text(m) for m in sub.members) if name]
-    return {"included": [{"no": str(i), "name": name} for i, name in enumerate(included, 1)],
-            "excluded": [{"no": str(i), "name": clean_text(name), "reason": clean_text(why)}
-                         for i, (name, why) in enumerate(sub.excluded, 1)]}
+    out: dict[str, object] = {
+        "included": [{"no": str(i), "name": name}
+                     for i, name in enumerate(included[:limit], 1)],
+        "excluded": [{"no": str(i), "name": clean_text(name), "reason": clean_text(why)}
+                     for i, (name, why) in enumerate(sub.excluded[:limit], 1)]}
+    for key, total in (("included", len(included)), ("excluded", len(sub.excluded))):
+        out[f"{key}_count"] = str(total)
+        out[f"{key}_more"] = (f"以上列出前{limit}个单位；全部{total}个单位见同时生成的汇总数据表"
+                              "（.xlsx）的“汇总单位”工作表。" if total > limit else "")
+    return out
 
 
 def _tables(sub: Submission, spec: FormatSpec,

@@ -80,7 +80,8 @@ def annex_html(annex: object) -> list[str]:
         items = annex.get(key) or []
         if not items:
             continue
-        out.append(f'<h3 style="font-size:16px;text-align:center">{caption}（{len(items)} 个）</h3>')
+        count = annex.get(f"{key}_count") or len(items)
+        out.append(f'<h3 style="font-size:16px;text-align:center">{caption}（{_text(str(count))} 个）</h3>')
         rows = "".join("<tr>" + "".join(
             _cell("td", str(item.get(field, "")), 1, 1, None if field == "no" else "left")
             for field in ("no", "name", "reason")[:len(heads)]) + "</tr>" for item in items)
@@ -88,6 +89,9 @@ def annex_html(annex: object) -> list[str]:
         out.append(_GRID_TABLE + "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in cols)
                    + "</colgroup><tr>" + "".join(_cell("th", h, 1, 1) for h in heads) + "</tr>"
                    + rows + "</table>")
+        more = annex.get(f"{key}_more")
+        if more:
+            out.append(_PARA.format(_text(str(more))))
     return out
 
 

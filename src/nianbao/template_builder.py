@@ -340,17 +340,23 @@ def annex_xml() -> list[str]:
                 f'<w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">{escape(text)}'
                 "</w:t></w:r></w:p>")
 
+    def more(variable: str) -> list[str]:  # where the units past ANNEX_ROWS are listed
+        return [_para(f"{{%p if {variable} %}}", "BodyText"), _para(f"{{{{ {variable} }}}}", "BodyText"),
+                _para("{%p endif %}", "BodyText")]
+
     return [
         _para("{%p if annex %}", "BodyText"),
         caption("附表", new_page=True),
-        caption("纳入汇总的单位（{{ annex.included|length }} 个）"),
+        caption("纳入汇总的单位（{{ annex.included_count }} 个）"),
         _list_table([("序号", 1000), ("单位名称", TEXT_WIDTH - 1000)], ["{{ u.no }}", "{{ u.name }}"],
                     "annex.included"),
+        *more("annex.included_more"),
         _para("{%p if annex.excluded %}", "BodyText"),
         _para("", "BodyText"),
-        caption("未纳入汇总的单位（{{ annex.excluded|length }} 个）"),
+        caption("未纳入汇总的单位（{{ annex.excluded_count }} 个）"),
         _list_table([("序号", 1000), ("单位名称", TEXT_WIDTH - 4200), ("未纳入的原因", 3200)],
                     ["{{ u.no }}", "{{ u.name }}", "{{ u.reason }}"], "annex.excluded"),
+        *more("annex.excluded_more"),
         _para("{%p endif %}", "BodyText"),
         _para("", "BodyText"),
         _para("{%p endif %}", "BodyText"),
