@@ -372,10 +372,11 @@ def test_sheets_longer_than_a_spreadsheet_allows_end_with_what_was_left_out(
     assert len(list(wb["各单位状态"].iter_rows())) >= len(rows) + 1  # one row a unit: never cut
 
 
-def test_a_provinces_summary_lists_every_member_within_the_render_limits(
+def test_a_provinces_summary_renders_its_annex_within_the_render_limits(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The limits that stop a runaway template grow with the data: a 汇总 of many units
-    (its 附表 names each) renders, a template that makes text up does not."""
+    (its 附表 names the first ANNEX_ROWS of each list and says where the rest are)
+    renders, a template that makes text up does not."""
     from word_helpers import docx_text
 
     from nianbao import engine
@@ -390,7 +391,11 @@ def test_a_provinces_summary_lists_every_member_within_the_render_limits(
     render_report(sub, tmp_path / "汇总.docx")
 
     text = docx_text((tmp_path / "汇总.docx").read_bytes())
-    assert "某某县第2999单位" in text and "某某县未报499单位" in text
+    from nianbao.context import ANNEX_ROWS
+
+    assert ANNEX_ROWS < 3000
+    assert f"某某县第{ANNEX_ROWS - 1}单位" in text and f"某某县第{ANNEX_ROWS}单位" not in text
+    assert "全部3000个单位见同时生成的汇总数据表" in text and "某某县未报499单位" in text
     with zipfile.ZipFile(tmp_path / "汇总.docx") as zf:  # more than the base limit alone allows
         assert len(zf.read("word/document.xml").decode("utf-8")) > engine.MAX_RENDER_CHARS
     with pytest.raises(engine.RenderLimit):
