@@ -23,7 +23,7 @@ from nianbao.indicator_output import add_indicator_sheets
 from nianbao.indicators import Indicators, Subject, compute, sentences
 from nianbao.intake import IntakeData, build_workbook
 from nianbao.layout import BANNER_ROW, CHECK_SHEET, workbook_layout
-from nianbao.model import SUMMARY_CODE, Finding, Submission, Value
+from nianbao.model import MEMBERS_SHEET, SUMMARY_CODE, Finding, Submission, Value
 from nianbao.previous import SUMMARY_FOLDER, PreviousData, cross_year_findings
 from nianbao.roster import Roster, Unit, fold_name
 from nianbao.rules import Where, validate
@@ -35,7 +35,6 @@ from nianbao.status import Board, display
 from nianbao.streambook import copy_sheets, write_only_workbook
 from nianbao.workspace import safe_name
 
-MEMBERS_SHEET = "汇总单位"
 # The key figures listed per unit on the members sheet: (heading, keys summed).
 KEY_FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("本年新收申请", ("t3.r1.total",)),

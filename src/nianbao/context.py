@@ -57,7 +57,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from nianbao.indicators import sentences
-from nianbao.model import Submission, Value
+from nianbao.model import MEMBERS_SHEET, Submission, Value
 from nianbao.schema import DEFAULT_FORMAT, FORMATS, FormatSpec
 from nianbao.typeset import title_lines
 
@@ -171,7 +171,7 @@ def annex(sub: Submission, limit: int = ANNEX_ROWS) -> dict[str, object]:
     for key, total in (("included", len(included)), ("excluded", len(sub.excluded))):
         out[f"{key}_count"] = str(total)
         out[f"{key}_more"] = (f"以上列出前{limit}个单位；全部{total}个单位见同时生成的汇总数据表"
-                              "（.xlsx）的“汇总单位”工作表。" if total > limit else "")
+                              f"（.xlsx）的“{MEMBERS_SHEET}”工作表。" if total > limit else "")
     return out
 
 

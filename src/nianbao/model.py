@@ -10,6 +10,7 @@ from pathlib import Path
 
 Value = int | Decimal
 SUMMARY_CODE = "SUMMARY"  # the code of a 汇总 (in its workbook's hidden metadata)
+MEMBERS_SHEET = "汇总单位"  # the 汇总 workbook's sheet listing every unit, in or left out
 
 
 class Severity(enum.StrEnum):
