@@ -10,6 +10,7 @@ import pytest
 
 from nianbao.aggregate import ScopeError, aggregate, check_aggregate, key_figures, resolve_scope
 from nianbao.model import Severity
+from nianbao.packed import PackedValues
 from nianbao.roster import Roster, Unit
 from nianbao.schema import GB2021
 from nianbao.synth import random_submission
@@ -57,6 +58,34 @@ def test_an_unreadable_member_cell_stays_unknown_and_is_reported():
     total = aggregate(members, agency="x", year=2025)
 
     assert total.values["t3.r1.natural"] is None and total.values["t3.r1.total"] is None
+
+
+def test_packed_members_sum_as_their_plain_values_do():
+    """The batch's packed values are added array by array: the same sums as cell by cell,
+    with amounts, unreadable cells, large counts, two key orders and plain members mixed."""
+    members = subs(12)
+    members[1] = dataclasses.replace(members[1], values={**members[1].values,
+                                                          "t3.r1.natural": None})
+    members[2] = dataclasses.replace(members[2], values={**members[2].values,
+                                                          "t2_8.fees.amount": Decimal("12.34")})
+    members[3] = dataclasses.replace(members[3], values={**members[3].values,
+                                                          "t2_1.rules.issued": 3_000_000_000})
+    members[4] = dataclasses.replace(members[4], values=dict(reversed(members[4].values.items())))
+    less = dict(members[5].values)
+    del less["t4.rv_keep"]  # a member without a cell: that cell's sum is unknown
+    members[5] = dataclasses.replace(members[5], values=less)
+    packed = [dataclasses.replace(m, values=PackedValues(m.values)) if i % 3 else m
+              for i, m in enumerate(members)]
+    assert any(isinstance(m.values, PackedValues) for m in packed)
+
+    assert aggregate(packed).values == aggregate(members).values
+    total = aggregate(packed).values
+    assert total["t3.r1.natural"] is None and total["t4.rv_keep"] is None
+    assert total["t2_1.rules.issued"] >= 3_000_000_000
+    assert isinstance(total["t2_8.fees.amount"], Decimal)
+    clean = subs(6)
+    assert aggregate([dataclasses.replace(m, values=PackedValues(m.values)) for m in clean]
+                     ).values == aggregate(clean).values
 
 
 def test_key_figures_follow_the_tables():

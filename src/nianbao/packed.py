@@ -28,7 +28,7 @@ import tempfile
 import threading
 import zlib
 from array import array
-from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
 from typing import BinaryIO
 
@@ -80,6 +80,11 @@ class PackedValues(Mapping[str, Value | None]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
+
+    def columns(self) -> tuple[tuple[str, ...], Sequence[int], Mapping[str, Value | None]]:
+        """The shared key tuple, the counts in its order (0 where a value is kept aside), and
+        the values kept aside (None, amounts): for sums over many units, column by column."""
+        return self._keys, self._numbers, self._others or {}
 
     def __len__(self) -> int:
         return len(self._keys)
