@@ -325,17 +325,13 @@ def _summed(rows: list[Values], spec: FormatSpec) -> Values | None:
         return None
     keys = {*(m.key for m in tracked(spec)), *(k for p in rate_parts(spec).values()
                                                 for k in (*p.numerator, *p.denominator, *p.minus))}
-    return {k: _sum_of(rows, k) for k in keys}
-
-
-def _sum_of(rows: list[Values], key: str) -> int | None:
-    total = 0
-    for values in rows:
-        got = values.get(key)
-        if got is None:
-            return None
-        total += int(got)
-    return total
+    totals: dict[str, int | None] = dict.fromkeys(keys, 0)
+    for values in rows:  # unit by unit: a unit's packed values are decoded once
+        for key, total in totals.items():
+            if total is not None:
+                got = values.get(key)
+                totals[key] = None if got is None else total + int(got)
+    return totals
 
 
 def _count(values: Values | None, key: str) -> int | None:
@@ -408,12 +404,15 @@ class Peers:
 
     def values(self, level: str | None, i: int) -> list[int]:
         """Measure ``i`` of every unit (of ``level``, or all), sorted; unknowns left out."""
-        key = (level, i)
-        if key not in self._sorted:
-            self._sorted[key] = sorted(c for u in self.units
-                                       if (level is None or u.level == level)
-                                       and (c := _count(u.values, u.measures[i].key)) is not None)
-        return self._sorted[key]
+        if not self._sorted:  # every list in one pass, unit by unit (values are read once)
+            lists: dict[tuple[str | None, int], list[int]] = {}
+            for u in self.units:
+                for j, measure in enumerate(u.measures):
+                    if (c := _count(u.values, measure.key)) is not None:
+                        lists.setdefault((None, j), []).append(c)
+                        lists.setdefault((u.level, j), []).append(c)
+            self._sorted = {k: sorted(v) for k, v in lists.items()}
+        return self._sorted.get((level, i), [])
 
 
 def _median_without(data: list[int], skip: int | None) -> float | int:

@@ -6,7 +6,8 @@ season of 50,000 units cannot keep that, so the main process keeps each report
 packed (:func:`pack_report`), about 2 KB:
 
 * ``values``: a :class:`PackedValues` mapping, the numbers in the smallest array
-  type that holds them, the keys shared by every report of the same format;
+  type that holds them, written to a temporary file and read back (the last few
+  hundred kept decoded), the keys shared by every report of the same format;
 * ``narrative``: a :class:`PackedNarrative` mapping, the text compressed into a
   temporary file and decompressed on each read (it is read a few times a batch,
   not per cell);
@@ -23,6 +24,7 @@ import atexit
 import dataclasses
 import json
 import os
+import pickle
 import sys
 import tempfile
 import threading
@@ -38,10 +40,15 @@ _TYPECODES = (("b", 7), ("h", 15), ("i", 31), ("q", 63))  # signed width in bits
 
 
 class PackedValues(Mapping[str, Value | None]):
-    """``key -> count`` in an array; ``None`` and the few non-integers (amounts) aside."""
+    """``key -> count``: the counts an array in this process's spill file (:class:`_Spill`),
+    ``None`` and the few non-integers (amounts) kept aside with them.
 
-    __slots__ = ("_index", "_keys", "_numbers", "_others")
-    _NONE = object()
+    In memory only where it is (two numbers) and the key order every report of a format
+    shares; the recently read are kept decoded (:data:`_RECENT`), as the 汇总, the
+    indicators and the renderer read one unit's values many times, then the next unit's.
+    """
+
+    __slots__ = ("_index", "_keys", "_length", "_offset")
 
     def __init__(self, values: Mapping[str, Value | None]) -> None:
         keys = tuple(values)
@@ -58,15 +65,30 @@ class PackedValues(Mapping[str, Value | None]):
         low, high = min(numbers, default=0), max(numbers, default=0)
         code = next((c for c, bits in _TYPECODES if -(1 << bits) <= low and high < (1 << bits)),
                     None)
-        self._numbers: array[int] | tuple[int, ...] = (
-            array(code, numbers) if code else tuple(numbers))
-        self._others = others or None
+        # typecode, then the array (or, for counts past 64 bits, everything pickled)
+        blob = (code.encode() + array(code, numbers).tobytes() + (
+                    pickle.dumps(others, pickle.HIGHEST_PROTOCOL) if others else b"")
+                if code else b"*" + pickle.dumps((numbers, others), pickle.HIGHEST_PROTOCOL))
+        if code and others:  # where the array ends and the values aside begin
+            blob = b"+" + len(numbers).to_bytes(4, "little") + blob
+        self._offset, self._length = _SPILL.put(blob)
+
+    def _columns(self) -> _Decoded:
+        got = _RECENT.get(self._offset)
+        if got is None:
+            got = _decode(_SPILL.get(self._offset, self._length))
+            with _RECENT_LOCK:  # a thread may be reading values alongside (the status)
+                while len(_RECENT) >= _RECENT_MAX:
+                    del _RECENT[next(iter(_RECENT))]  # the oldest
+                _RECENT[self._offset] = got
+        return got
 
     def __getitem__(self, key: str) -> Value | None:
         i = self._index[key]  # KeyError for a key this format has not
-        if self._others is not None and key in self._others:
-            return self._others[key]
-        return self._numbers[i]
+        numbers, others = _RECENT.get(self._offset) or self._columns()
+        if others is not None and key in others:
+            return others[key]
+        return numbers[i]
 
     def get(self, key: str, default: Value | None = None) -> Value | None:  # type: ignore[override]
         # Mapping.get goes through __getitem__ and a try: the 汇总 and the indicators
@@ -74,9 +96,10 @@ class PackedValues(Mapping[str, Value | None]):
         i = self._index.get(key)
         if i is None:
             return default
-        if self._others is not None and key in self._others:
-            return self._others[key]
-        return self._numbers[i]
+        numbers, others = _RECENT.get(self._offset) or self._columns()
+        if others is not None and key in others:
+            return others[key]
+        return numbers[i]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -84,7 +107,8 @@ class PackedValues(Mapping[str, Value | None]):
     def columns(self) -> tuple[tuple[str, ...], Sequence[int], Mapping[str, Value | None]]:
         """The shared key tuple, the counts in its order (0 where a value is kept aside), and
         the values kept aside (None, amounts): for sums over many units, column by column."""
-        return self._keys, self._numbers, self._others or {}
+        numbers, others = self._columns()
+        return self._keys, numbers, others or {}
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -96,7 +120,31 @@ class PackedValues(Mapping[str, Value | None]):
         return f"PackedValues({dict(self.items())!r})"
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, Value | None]]]:
+        # to another process (a worker) as what it holds: the spill file is this process's
         return PackedValues, (dict(self.items()),)
+
+
+_Decoded = tuple[Sequence[int], dict[str, Value | None] | None]
+_RECENT: dict[int, _Decoded] = {}  # spill offset -> decoded, oldest first
+_RECENT_MAX = 256
+_RECENT_LOCK = threading.Lock()
+
+
+def _decode(blob: bytes) -> _Decoded:
+    if blob[:1] == b"*":
+        numbers, others = pickle.loads(blob[1:])  # noqa: S301 - this process's own spill
+        return tuple(numbers), others or None
+    count = None
+    if blob[:1] == b"+":
+        count, blob = int.from_bytes(blob[1:5], "little"), blob[5:]
+    code = blob[:1].decode()
+    numbers = array(code)
+    if count is None:
+        numbers.frombytes(blob[1:])
+        return numbers, None
+    end = 1 + count * numbers.itemsize
+    numbers.frombytes(blob[1:end])
+    return numbers, pickle.loads(blob[end:])  # noqa: S301 - this process's own spill
 
 
 _KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -159,10 +207,10 @@ class PackedNarrative(Mapping[str, tuple[str, ...]]):
 
 
 class _Spill:
-    """An anonymous temporary file the narratives of a batch are appended to.
+    """An anonymous temporary file the narratives and values of a batch are appended to.
 
-    A unit's sections are some 1.5 KB even compressed: 75 MB for 50,000 units
-    that are read a few times a run.  The file has no name (removed by the
+    A unit's sections are some 1.5 KB even compressed, its counts about 800 bytes:
+    115 MB for 50,000 units, read a few times a run.  The file has no name (removed by the
     system when the process ends, however it ends) and is opened on first use.
     A child made by ``fork`` reads what it inherited from its parent's file and
     appends to a file of its own (offsets past the inherited part).
@@ -195,7 +243,7 @@ class _Spill:
         if self._file is None or self._pid != os.getpid():
             if self._file is not None:  # forked: the parent's file stays readable
                 self._inherited, self._base = self._file, self._size
-            self._file = tempfile.TemporaryFile(prefix="nianbao-narratives-")
+            self._file = tempfile.TemporaryFile(prefix="nianbao-reports-")
             atexit.register(self._file.close)  # closed, not left to the interpreter's end
             self._pid = os.getpid()
         return self._file
