@@ -3,11 +3,12 @@
 A checked workbook arrives from a worker process as a plain :class:`FileReport`
 of about 50 KB (every key string, every position tuple unpickled anew).  A
 season of 50,000 units cannot keep that, so the main process keeps each report
-packed (:func:`pack_report`), about 2 KB:
+packed (:func:`pack_report`), about 1.5 KB:
 
-* ``values``: a :class:`PackedValues` mapping, the numbers in the smallest array
-  type that holds them, written to a temporary file and read back (the last few
-  hundred kept decoded), the keys shared by every report of the same format;
+* ``values`` (and ``claims``, the totals a saved workbook shows): a
+  :class:`PackedValues` mapping, the numbers in the smallest array type that
+  holds them, written to a temporary file and read back (the last few hundred
+  kept decoded), the keys shared by every report of the same format;
 * ``narrative``: a :class:`PackedNarrative` mapping, the text compressed into a
   temporary file and decompressed on each read (it is read a few times a batch,
   not per cell);
@@ -32,7 +33,7 @@ import zlib
 from array import array
 from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from nianbao.model import FileReport, Submission, Value
 
@@ -271,10 +272,13 @@ def _shared_positions(positions: Mapping[str, tuple[str, str]]) -> Mapping[str, 
 def pack_submission(sub: Submission) -> Submission:
     """The same submission with its values and narrative packed (idempotent)."""
     values = sub.values if isinstance(sub.values, PackedValues) else PackedValues(sub.values)
+    # the totals a saved workbook shows (34 cached formulas in the form): a dict each
+    claims = (sub.claims if isinstance(sub.claims, PackedValues) or not sub.claims
+              else cast("Mapping[str, Value]", PackedValues(sub.claims)))  # never None in it
     narrative = (sub.narrative if isinstance(sub.narrative, PackedNarrative)
                  else PackedNarrative(sub.narrative))
     return dataclasses.replace(
-        sub, values=values, narrative=narrative,
+        sub, values=values, claims=claims, narrative=narrative,
         level=_intern(sub.level), format_id=_intern(sub.format_id),
         source=shared_path(sub.source) if sub.source is not None else None)
 
