@@ -5,7 +5,7 @@
 1. ``--init N``: a roster of N units; `nianbao init` in a child process: wall time and
    peak RSS of the process tree (target: 2,000 forms in ≤ 20 s).
 2. ``--run N``: a workspace whose roster has N units and whose inputs/ holds one
-   filled workbook per unit (cached under $TMPDIR/nianbao-cycle-N); `nianbao run -j J
+   filled workbook per unit (cached under $TMPDIR/nianbao-cycle3-N); `nianbao run -j J
    --quiet` in a child process: wall time, peak RSS of the whole process tree and of its
    largest process, sampled every 50 ms (target for 50,000 units on 2 cores: ≤ 5 min,
    ≤ 300 MB).  With ``--build``, `nianbao build` of the same inputs folder too.
@@ -15,7 +15,8 @@
    results in outputs/.nianbao-check-cache.sqlite3 and the archive are reused).
 
 Workbooks are made fast: a few filled workbooks are written by openpyxl with
-placeholder names, and each unit's file is one of them with its name and code
+placeholder names and saved by LibreOffice (cached totals, as a returned workbook
+has them), and each unit's file is one of them with its name and code
 swapped into the XML (the same trick `nianbao init` uses for blank forms), and a
 paragraph of its own in sections 一, 五 and 六, so that units are not 雷同 with each other.
 One unit in ten has an error (a negative count), as a real season has.
@@ -91,10 +92,29 @@ def _bases(count: int) -> list[list[tuple[zipfile.ZipInfo, bytes]]]:
             sub = sub.__class__(**{**{f: getattr(sub, f) for f in sub.__slots__},
                                    "agency": NAME, "code": CODE, "narrative": narrative,
                                    "values": values})
-            path = write_intake(Path(tmp) / f"{i}.xlsx", intake_from(sub))
+            write_intake(Path(tmp) / f"{i}.xlsx", intake_from(sub))
+        written = sorted(Path(tmp).glob("*.xlsx"), key=lambda p: int(p.stem))
+        for path in _saved_by_office(written, Path(tmp) / "saved"):
             with zipfile.ZipFile(path) as zf:
                 out.append([(info, zf.read(info)) for info in zf.infolist()])
     return out
+
+
+def _saved_by_office(paths: list[Path], out: Path) -> list[Path]:
+    """The workbooks as an agency returns them: opened and saved by an office program
+    (LibreOffice here), so that they carry the cached values of the form's 34 totals and
+    an office program's XML; openpyxl's own files have neither.  Without soffice, as written."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        print("soffice not found: the workbooks are openpyxl's, without cached totals",
+              flush=True)
+        return paths
+    out.mkdir()
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out),
+                        *map(str, paths)], check=True, capture_output=True, timeout=600)
+    return [out / p.name for p in paths]
 
 
 def own_text(rng: random.Random) -> str:
@@ -117,7 +137,7 @@ def stamped(base: list[tuple[zipfile.ZipInfo, bytes]], code: str, name: str,
 
 def workspace(n: int) -> Path:
     """A workspace of ``n`` units with one filled workbook each (cached)."""
-    root = Path(tempfile.gettempdir()) / f"nianbao-cycle2-{n}"
+    root = Path(tempfile.gettempdir()) / f"nianbao-cycle3-{n}"
     done = root / ".complete"
     if done.exists():
         return root / "ws"
