@@ -11,6 +11,7 @@ import random
 import time
 import tracemalloc
 import zipfile
+import zlib
 from decimal import Decimal
 from itertools import combinations
 from pathlib import Path
@@ -23,8 +24,8 @@ from nianbao import indicators, textchecks
 from nianbao import packed as packed_module
 from nianbao.check import check_file, check_files
 from nianbao.cli import main
-from nianbao.model import Submission
-from nianbao.packed import PackedNarrative, PackedValues, pack_report
+from nianbao.model import FileReport, Submission
+from nianbao.packed import PackedNarrative, PackedValues, from_wire, pack_report, to_wire
 from nianbao.schema import GB2021
 from nianbao.settings import Settings
 from nianbao.textchecks import Unit, shingles, similar_sections, similarity
@@ -75,6 +76,35 @@ def test_packed_values_read_back_in_any_order_and_in_a_forked_child() -> None:
     os.close(read)
     os.waitpid(pid, 0)
     assert dict(packed[-1]) == plain[-1]  # the parent's file is untouched by the child
+
+
+def test_a_report_crosses_processes_as_bytes_and_arrives_packed() -> None:
+    """A worker sends :func:`to_wire`'s bytes; :func:`from_wire` makes the report a batch
+    keeps, equal to the packed report in every part (a workbook saved by LibreOffice, with
+    its cached totals; an odd sheet name; amounts and unknowns; a file not read at all)."""
+    saved = check_file(Path(__file__).parent / "fixtures" / "libreoffice-saved.xlsx")
+    assert saved.submission is not None and len(saved.submission.claims) > 30
+    sub = dataclasses.replace(saved.submission, values={
+        **saved.submission.values, "t2_8.fees.amount": Decimal("12.5"), "t3.r1.natural": None})
+    odd = dataclasses.replace(saved, submission=sub, sketches={"s1": b"\x00\x01"},
+                              positions={k: ("表三 \"引号\"\x1f", c)
+                                         for k, (_, c) in saved.positions.items()})
+    unread = FileReport(file=Path("坏文件.xlsx"), submission=None, findings=saved.findings)
+    for report in (saved, odd, unread):
+        arrived = from_wire(to_wire(report))
+        assert arrived == pack_report(report)
+        assert arrived.positions == report.positions and arrived.sketches == report.sketches
+        if report.submission is not None:
+            got = arrived.submission
+            assert got is not None and isinstance(got.values, PackedValues)
+            assert dict(got.values) == dict(report.submission.values)
+            assert dict(got.claims) == dict(report.submission.claims)
+            assert dict(got.narrative) == dict(report.submission.narrative)
+            assert got.source is arrived.file  # one path object
+    with pytest.raises(ValueError):
+        from_wire(b"not a report")
+    with pytest.raises(ValueError):
+        from_wire(zlib.compress(pickle.dumps(("another", "tuple"))))
 
 
 def test_packed_narrative_reads_back_exactly() -> None:

@@ -12,6 +12,7 @@ from nianbao.atomic import describe_os_error
 from nianbao.checkcache import CheckCache
 from nianbao.kinds import apply_switches, finding
 from nianbao.model import FileReport, Finding, Severity, Submission
+from nianbao.packed import from_wire, to_wire
 from nianbao.reader import read_workbook
 from nianbao.rules import Where, validate
 from nianbao.safetext import clean
@@ -134,14 +135,16 @@ def _worker_setup(settings: Settings) -> None:
     _WORKER["settings"] = settings
 
 
-def _check_job(path: Path) -> FileReport:
-    """:func:`check_file` in a worker, with the narrative's 雷同 sketches made there too."""
+def _check_job(path: Path) -> bytes:
+    """:func:`check_file` in a worker, with the narrative's 雷同 sketches made there too, as
+    bytes (:func:`~nianbao.packed.to_wire`): the main process makes the packed report from
+    them, not from the thousands of objects of the report itself."""
     settings = _WORKER.get("settings", DEFAULT_SETTINGS)
     report = check_file(path, settings)
-    if report.submission is None:
-        return report
-    return dataclasses.replace(report, sketches=section_sketches(report.submission.narrative,
-                                                                 settings))
+    if report.submission is not None:
+        report = dataclasses.replace(report, sketches=section_sketches(
+            report.submission.narrative, settings))
+    return to_wire(report)
 
 
 def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
@@ -178,9 +181,9 @@ def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
         if progress:
             progress(done, total)
 
-    def arrived(path: Path, report: FileReport) -> FileReport:
+    def arrived(path: Path, report: FileReport, wire: bytes | None = None) -> FileReport:
         if cache is not None:
-            cache.put(path, report)
+            cache.put(path, report, wire)
         return keep(report)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -194,12 +197,14 @@ def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
         return [r for r in out if r is not None]
     stall = STALL_SECONDS if stall_seconds is None else stall_seconds
     chunk = max(1, min(32, len(todo) // (workers * 8) or 1))
-    for path, report in run_jobs(_check_job, todo, workers=workers, setup=_worker_setup,
-                                 setup_args=(settings,), chunk=chunk, stall_seconds=stall):
-        if report is None:
+    for path, wire in run_jobs(_check_job, todo, workers=workers, setup=_worker_setup,
+                               setup_args=(settings,), chunk=chunk, stall_seconds=stall):
+        if wire is None:
             report = FileReport(file=path, submission=None, findings=(
                 finding("file-unreadable:stalled", seconds=round(stall)),))
-        out[place[id(path)]] = arrived(path, report)
+        else:
+            report = from_wire(wire)
+        out[place[id(path)]] = arrived(path, report, wire)
         done += 1
         if progress:
             progress(done, total)

@@ -18,6 +18,9 @@ the batch text checks run on every run.  A report that says the file could not
 be opened (locked, or a worker that stalled or crashed) is never kept, so the
 file is tried again.  Files inside a .zip are not kept either (read each time).
 
+Reports are kept in the form a worker sends them in (:func:`nianbao.packed.to_wire`),
+and given back packed, as a run keeps them.
+
 The cache is a convenience: any problem with it (a read-only folder, a damaged
 file, another process holding it) turns it off for the run, never fails it, and
 deleting the file only costs the next run its time.
@@ -31,12 +34,12 @@ import json
 import os
 import pickle
 import sqlite3
-import zlib
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from nianbao.model import FileReport
+from nianbao.packed import from_wire, to_wire
 from nianbao.settings import Settings, settings_fields
 
 CACHE_NAME = ".nianbao-check-cache.sqlite3"
@@ -129,22 +132,23 @@ class CheckCache:
             self._stamps[_key(file)] = stamp
             return None
         try:
-            report = pickle.loads(zlib.decompress(row[1]))
-        except Exception:  # noqa: BLE001 - a damaged entry: read the file again
+            report = from_wire(row[1])
+        except ValueError:  # a damaged entry: read the file again
             return None
-        if not isinstance(report, FileReport) or report.file != file:
+        if report.file != file:
             return None
         self.hits += 1
         return report
 
-    def put(self, file: Path, report: FileReport) -> None:
-        """Keep ``report``, made from a file :meth:`get` did not find, for the next run."""
+    def put(self, file: Path, report: FileReport, wire: bytes | None = None) -> None:
+        """Keep ``report``, made from a file :meth:`get` did not find, for the next run;
+        ``wire``: the report's :func:`~nianbao.packed.to_wire` bytes, when made already."""
         stamp = self._stamps.pop(_key(file), None)  # as it was when looked up, before reading
         if (self._db is None or stamp is None
                 or any(f.code in NOT_KEPT for f in report.findings)):
             return
         try:
-            blob = zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            blob = to_wire(report) if wire is None else wire
             self._db.execute("INSERT OR REPLACE INTO reports (path, stamp, report) "
                              "VALUES (?, ?, ?)", (_key(file), self._prefix + stamp, blob))
             self._pending += 1

@@ -52,27 +52,19 @@ class PackedValues(Mapping[str, Value | None]):
     __slots__ = ("_index", "_keys", "_length", "_offset")
 
     def __init__(self, values: Mapping[str, Value | None]) -> None:
-        keys = tuple(values)
+        keys, blob = _encode_values(values)
         self._keys = _intern_keys(keys)
         self._index = _INDEXES[self._keys]
-        others: dict[str, Value | None] = {}
-        numbers = []
-        for key, value in values.items():
-            if type(value) is int:
-                numbers.append(value)
-            else:  # None, a Decimal amount, a bool: kept as it is
-                others[key] = value
-                numbers.append(0)
-        low, high = min(numbers, default=0), max(numbers, default=0)
-        code = next((c for c, bits in _TYPECODES if -(1 << bits) <= low and high < (1 << bits)),
-                    None)
-        # typecode, then the array (or, for counts past 64 bits, everything pickled)
-        blob = (code.encode() + array(code, numbers).tobytes() + (
-                    pickle.dumps(others, pickle.HIGHEST_PROTOCOL) if others else b"")
-                if code else b"*" + pickle.dumps((numbers, others), pickle.HIGHEST_PROTOCOL))
-        if code and others:  # where the array ends and the values aside begin
-            blob = b"+" + len(numbers).to_bytes(4, "little") + blob
         self._offset, self._length = _SPILL.put(blob)
+
+    @classmethod
+    def _from_blob(cls, keys: tuple[str, ...], blob: bytes) -> PackedValues:
+        """Values encoded elsewhere (:func:`_encode_values`, in a worker): spilled as they are."""
+        packed = cls.__new__(cls)
+        packed._keys = keys  # noqa: SLF001 - shared already (_keys_from_text)
+        packed._index = _INDEXES[keys]  # noqa: SLF001
+        packed._offset, packed._length = _SPILL.put(blob)  # noqa: SLF001
+        return packed
 
     def _columns(self) -> _Decoded:
         got = _RECENT.get(self._offset)
@@ -125,6 +117,29 @@ class PackedValues(Mapping[str, Value | None]):
         return PackedValues, (dict(self.items()),)
 
 
+def _encode_values(values: Mapping[str, Value | None]) -> tuple[tuple[str, ...], bytes]:
+    """The keys, and the spill record :func:`_decode` reads: the counts as an array of the
+    smallest type that holds them, the other values (None, amounts, booleans) aside."""
+    others: dict[str, Value | None] = {}
+    numbers = []
+    for key, value in values.items():
+        if type(value) is int:
+            numbers.append(value)
+        else:  # None, a Decimal amount, a bool: kept as it is
+            others[key] = value
+            numbers.append(0)
+    low, high = min(numbers, default=0), max(numbers, default=0)
+    code = next((c for c, bits in _TYPECODES if -(1 << bits) <= low and high < (1 << bits)),
+                None)
+    # typecode, then the array (or, for counts past 64 bits, everything pickled)
+    blob = (code.encode() + array(code, numbers).tobytes() + (
+                pickle.dumps(others, pickle.HIGHEST_PROTOCOL) if others else b"")
+            if code else b"*" + pickle.dumps((numbers, others), pickle.HIGHEST_PROTOCOL))
+    if code and others:  # where the array ends and the values aside begin
+        blob = b"+" + len(numbers).to_bytes(4, "little") + blob
+    return tuple(values), blob
+
+
 _Decoded = tuple[Sequence[int], dict[str, Value | None] | None]
 _RECENT: dict[int, _Decoded] = {}  # spill offset -> decoded, oldest first
 _RECENT_MAX = 256
@@ -162,6 +177,11 @@ def _intern_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
     return shared
 
 
+def _encode_narrative(narrative: Mapping[str, tuple[str, ...]]) -> bytes:
+    data = json.dumps([list(v) for v in narrative.values()], ensure_ascii=False)
+    return zlib.compress(data.encode("utf-8", "surrogatepass"), 6)
+
+
 class PackedNarrative(Mapping[str, tuple[str, ...]]):
     """``section -> paragraphs``, compressed into this process's spill file (:class:`_Spill`):
     in memory only where it is (two numbers); each read decompresses (a few µs)."""
@@ -169,10 +189,15 @@ class PackedNarrative(Mapping[str, tuple[str, ...]]):
     __slots__ = ("_keys", "_length", "_offset")
 
     def __init__(self, narrative: Mapping[str, tuple[str, ...]]) -> None:
-        self._keys = tuple(sys.intern(k) for k in narrative)
-        data = json.dumps([list(narrative[k]) for k in self._keys], ensure_ascii=False)
-        self._offset, self._length = _SPILL.put(zlib.compress(
-            data.encode("utf-8", "surrogatepass"), 6))
+        self._keys = _intern_keys(tuple(narrative))  # the sections: one tuple for all
+        self._offset, self._length = _SPILL.put(_encode_narrative(narrative))
+
+    @classmethod
+    def _from_blob(cls, keys: tuple[str, ...], blob: bytes) -> PackedNarrative:
+        packed = cls.__new__(cls)
+        packed._keys = keys  # noqa: SLF001 - shared already (_keys_from_text)
+        packed._offset, packed._length = _SPILL.put(blob)  # noqa: SLF001
+        return packed
 
     def _all(self) -> dict[str, tuple[str, ...]]:
         blob = _SPILL.get(self._offset, self._length)
@@ -313,3 +338,90 @@ def shared_path(path: Path) -> Path:
 
 def _intern(text: str) -> str:
     return sys.intern(text) if type(text) is str else text
+
+
+# ------------------------------------------------------------------ between processes
+#
+# A report crosses from a worker to the main process, and to the check cache, in its
+# wire form (:func:`to_wire`): one compressed string of bytes holding the packed
+# parts as they will be spilled (the counts' array, the compressed narrative) and the
+# key orders and cell positions as one text each.  The main process then makes the
+# packed report straight from it (:func:`from_wire`), never the full report of
+# thousands of small objects, which cost it time and left its memory fragmented.
+
+_WIRE_VERSION = 1
+_TEXTS_MAX = 256  # distinct key orders and layouts remembered by their text
+_KEYS_BY_TEXT: dict[str, tuple[str, ...]] = {}
+_POSITIONS_BY_TEXT: dict[str, Mapping[str, tuple[str, str]]] = {}
+
+
+def to_wire(report: FileReport) -> bytes:
+    """``report`` as bytes for :func:`from_wire` (in another process, or a later run)."""
+    sub = report.submission
+    packed_sub = None
+    if sub is not None:
+        fields = {f.name: getattr(sub, f.name) for f in dataclasses.fields(sub)
+                  if f.name not in ("values", "claims", "narrative")}
+        keys, blob = _encode_values(sub.values)
+        claims = _encode_values(sub.claims) if sub.claims else ((), b"")
+        packed_sub = (fields, _keys_text(keys), blob, _keys_text(claims[0]), claims[1],
+                      _keys_text(tuple(sub.narrative)), _encode_narrative(sub.narrative))
+    positions = json.dumps([[k, s, c] for k, (s, c) in report.positions.items()],
+                           ensure_ascii=False)
+    rest = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
+            if f.name not in ("file", "submission", "positions")}  # findings, form code, …
+    wire = (_WIRE_VERSION, report.file, rest, positions, packed_sub)
+    return zlib.compress(pickle.dumps(wire, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def from_wire(blob: bytes) -> FileReport:
+    """The packed report (as :func:`pack_report` makes it) of :func:`to_wire`'s bytes.
+
+    Raises ValueError for bytes that are not a report of this version.
+    """
+    try:
+        wire = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own workers and cache
+    except Exception as exc:  # noqa: BLE001 - damaged bytes: whatever unpickling raised
+        raise ValueError("not a report") from exc
+    if not (isinstance(wire, tuple) and len(wire) == 5 and wire[0] == _WIRE_VERSION):
+        raise ValueError("not a report of this version")
+    _, file, rest, positions, packed_sub = wire
+    file = shared_path(file)
+    sub = None
+    if packed_sub is not None:
+        fields, vkeys, vblob, ckeys, cblob, nkeys, nblob = packed_sub
+        source = fields.pop("source", None)
+        fields["level"] = _intern(fields.get("level", ""))
+        fields["format_id"] = _intern(fields.get("format_id", "gb2021"))
+        sub = Submission(
+            **fields, values=PackedValues._from_blob(_keys_from_text(vkeys), vblob),  # noqa: SLF001
+            claims=(cast("Mapping[str, Value]",
+                         PackedValues._from_blob(_keys_from_text(ckeys), cblob))  # noqa: SLF001
+                    if cblob else {}),
+            narrative=PackedNarrative._from_blob(_keys_from_text(nkeys), nblob),  # noqa: SLF001
+            source=file if source == file else (shared_path(source) if source else None))
+    rest["form_version"] = _intern(rest.get("form_version", ""))
+    return FileReport(file=file, submission=sub, positions=_positions_from_text(positions),
+                      **rest)
+
+
+def _keys_text(keys: tuple[str, ...]) -> str:
+    return json.dumps(keys, ensure_ascii=False)
+
+
+def _keys_from_text(text: str) -> tuple[str, ...]:
+    keys = _KEYS_BY_TEXT.get(text)
+    if keys is None:
+        keys = _intern_keys(tuple(json.loads(text)))
+        if len(_KEYS_BY_TEXT) < _TEXTS_MAX:
+            _KEYS_BY_TEXT[text] = keys
+    return keys
+
+
+def _positions_from_text(text: str) -> Mapping[str, tuple[str, str]]:
+    positions = _POSITIONS_BY_TEXT.get(text)
+    if positions is None:
+        positions = _shared_positions({k: (s, c) for k, s, c in json.loads(text)})
+        if len(_POSITIONS_BY_TEXT) < _TEXTS_MAX:
+            _POSITIONS_BY_TEXT[text] = positions
+    return positions
