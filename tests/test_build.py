@@ -88,6 +88,45 @@ def test_build_rerun_rebuilds_nothing_then_exactly_the_changed_one(folder, tmp_p
     assert first.count(Status.BUILT) == 4
 
 
+def test_a_rerun_of_checked_reports_settles_the_unchanged_without_a_worker(
+        folder, tmp_path, monkeypatch, make_submission, make_workbook) -> None:
+    """`nianbao run` hands the build reports checked beforehand: an unchanged one and one
+    with errors are settled in this process (the report is never sent to a worker); a
+    changed one, and every valid one with ``force``, go to the worker."""
+    import nianbao.build as build
+
+    out = tmp_path / "out"
+    reports = [check_file(p) for p in sorted(folder.glob("*.xlsx"))]
+    invalid = [r.file.name for r in reports if not r.valid]
+    assert build_all(reports, out, jobs=1).count(Status.BUILT) == 4 and len(invalid) == 1
+    sent: list[str] = []
+    real = build._process
+
+    def recording(job):  # in this process (jobs=1): the jobs that reach a worker
+        sent.append(job.file.name)
+        return real(job)
+
+    monkeypatch.setattr(build, "_process", recording)
+    again = build_all(reports, out, jobs=1)
+    assert again.count(Status.UNCHANGED) == 4 and sent == []
+    assert [o.file.name for o in again.outcomes if o.status == Status.REFUSED] == invalid
+    refused = next(o for o in again.outcomes if o.status == Status.REFUSED)
+    assert refused.reasons and all(f.severity == "error" for f in refused.reasons)
+
+    changed = folder / "r41.xlsx"
+    shutil.copy(make_workbook(make_submission(41, scale=300),
+                              edits={"t2_5.licensing.decisions": 123456}), changed)
+    sent.clear()
+    third = build_all([check_file(p) for p in sorted(folder.glob("*.xlsx"))], out, jobs=1)
+    assert sent == ["r41.xlsx"]
+    assert [o.file.name for o in third.outcomes if o.status == Status.BUILT] == ["r41.xlsx"]
+    assert third.count(Status.UNCHANGED) == 3
+
+    sent.clear()
+    assert build_all(reports, out, jobs=1, force=True).count(Status.BUILT) == 4
+    assert len(sent) == 4
+
+
 def test_build_force_gives_byte_identical_outputs(folder, tmp_path) -> None:
     out = tmp_path / "out"
     build_all([folder], out, jobs=2, html=True)

@@ -269,6 +269,51 @@ def _kept(outcome: Outcome, read: FileReport | None) -> Outcome:
 _STATUSES = {s: s for s in STATUS_ZH}  # one string object per status, not one per unit
 
 
+def _input(file: Path, settings: Settings) -> tuple[str, bytes | None]:
+    """The hash that says whether ``file`` changed since its last build, and its bytes
+    (None: not read); read once, so the bytes hashed are the bytes checked."""
+    try:
+        if sources.is_member(file):  # inside a .zip: bounded by the zip limits
+            data = sources.read_bytes(file, settings)
+            return hashlib.sha256(data).hexdigest(), data
+        if (stat := file.stat()).st_size <= settings.max_file_bytes:
+            data = file.read_bytes()
+            return hashlib.sha256(data).hexdigest(), data
+        return f"large-{stat.st_size}-{stat.st_mtime_ns}", None  # refused unread: never hash GBs
+    except (OSError, sources.ZipProblem):
+        return "", None
+
+
+def _settled_here(job: _Job, settings: Settings) -> Outcome | None:
+    """A report checked beforehand (`nianbao run`) that needs no rendering: refused, or its
+    file and outputs as the last build left them.  Settled in this process, the report
+    never sent to a worker (a nightly run of 50,000 unchanged units pickled every report
+    for nothing)."""
+    report = job.report
+    if report is None or sources.is_member(job.file):
+        return None
+    input_hash, _ = _input(job.file, settings)
+    refused = _refused(job, report, input_hash)
+    if refused is not None:
+        return refused
+    if (not job.force and report.valid
+            and _fresh(job.entry, input_hash, job.build_key, job.out_dir)):
+        return _unchanged(job, input_hash)
+    return None
+
+
+def _refused(job: _Job, report: FileReport, input_hash: str,
+             timings: tuple[tuple[str, float], ...] = ()) -> Outcome | None:
+    """The outcome of a report no report is made from: unread, blank, or with errors (unless
+    drafts are asked for)."""
+    if not (report.submission is None or is_blank(report)
+            or (not report.valid and not job.drafts)):
+        return None
+    return Outcome(file=job.file, agency=report.agency, year=report.year,
+                   warnings=len(report.warnings), input_hash=input_hash,
+                   status=Status.REFUSED, reasons=report.errors, timings=timings)
+
+
 def _process(job: _Job) -> Outcome:
     """Read, check, render one agency (in a worker); its files go to staging names.
 
@@ -280,18 +325,7 @@ def _process(job: _Job) -> Outcome:
     settings = _WORKER["settings"]
     assert isinstance(renderer, Renderer) and isinstance(settings, Settings)
     t0 = time.perf_counter()
-    data: bytes | None = None
-    try:  # read once: the hash decides "unchanged", the same bytes are then checked
-        if sources.is_member(job.file):  # inside a .zip: bounded by the zip limits
-            data = sources.read_bytes(job.file, settings)
-            input_hash = hashlib.sha256(data).hexdigest()
-        elif (stat := job.file.stat()).st_size <= settings.max_file_bytes:
-            data = job.file.read_bytes()
-            input_hash = hashlib.sha256(data).hexdigest()
-        else:  # refused unread as too large; never hash gigabytes
-            input_hash = f"large-{stat.st_size}-{stat.st_mtime_ns}"
-    except (OSError, sources.ZipProblem):
-        input_hash = ""
+    input_hash, data = _input(job.file, settings)  # the same bytes are then checked
     # A report checked beforehand (by `nianbao run`) may carry findings the file
     # alone does not show (last year's data): an invalid one is never "unchanged".
     if (not job.force and (job.report is None or job.report.valid)
@@ -302,12 +336,13 @@ def _process(job: _Job) -> Outcome:
     if isinstance(previous, PreviousData) and job.report is None:
         report = with_cross_year(report, previous, settings)
     t1 = time.perf_counter()
+    refused = _refused(job, report, input_hash, (("read+check", t1 - t0),))
+    if refused is not None:
+        return refused
     sub = report.submission
+    assert sub is not None
     base = dict(file=job.file, agency=report.agency, year=report.year,
                 warnings=len(report.warnings), input_hash=input_hash)
-    if sub is None or is_blank(report) or (not report.valid and not job.drafts):
-        return Outcome(status=Status.REFUSED, reasons=report.errors,
-                       timings=(("read+check", t1 - t0),), **base)  # type: ignore[arg-type]
     draft = not report.valid
     last = (previous.find(report.form_code or sub.code, (sub.agency,))
             if isinstance(previous, PreviousData) else None)
@@ -404,28 +439,35 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
     manifest = _read_manifest(out_dir)
     job_list = [_Job(f, out_dir, build_key, manifest.get(_entry_key(f)), force, drafts, html,
                      ready.get(f)) for f in files]
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1))
     outcomes: list[Outcome] = []
     for stage in ("read+check", "render", "write"):
         summary.timings[stage] = 0.0
 
     def collect_outcomes(results: Iterable[Outcome]) -> None:
-        for i, outcome in enumerate(results, 1):
+        for outcome in results:
             outcomes.append(_kept(outcome, ready.get(outcome.file)))
             for stage, seconds in outcome.timings:
                 summary.timings[stage] += seconds
             if progress:
-                progress(i, len(job_list), outcome)
+                progress(len(outcomes), len(job_list), outcome)
 
     _WORKER.update(renderer=main_renderer, settings=settings, previous=previous)
     try:
+        todo: list[_Job] = []
+        for job in job_list:
+            here = _settled_here(job, settings)
+            if here is None:
+                todo.append(job)
+            else:
+                collect_outcomes((here,))
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         if workers == 1:
-            collect_outcomes(map(_process, job_list))
+            collect_outcomes(map(_process, todo))
         else:  # each worker compiles the template once, in its initializer (any start method)
             from nianbao.pool import run_jobs
 
-            chunk = max(1, min(16, len(job_list) // (workers * 8) or 1))
-            done = run_jobs(_process, job_list, workers=workers, setup=_init_worker,
+            chunk = max(1, min(16, len(todo) // (workers * 8) or 1))
+            done = run_jobs(_process, todo, workers=workers, setup=_init_worker,
                             setup_args=(template, settings, previous), chunk=chunk,
                             method=start_method, stall_seconds=stall_seconds)
             collect_outcomes(outcome or _stalled(job, stall_seconds) for job, outcome in done)
@@ -454,7 +496,8 @@ def build_all(inputs: Sequence[Path] | Sequence[FileReport], out_dir: Path, *,
         from nianbao.pdf import convert_outcomes
 
         t_pdf = time.perf_counter()
-        convert_outcomes(summary, workers, force=force)
+        convert_outcomes(summary, max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1)),
+                         force=force)
         summary.timings["pdf"] = time.perf_counter() - t_pdf
     _write_summary(summary, failure)
     return summary
