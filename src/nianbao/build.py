@@ -292,23 +292,26 @@ def _settled_here(job: _Job, settings: Settings) -> Outcome | None:
     report = job.report
     if report is None or sources.is_member(job.file):
         return None
+    refuses = _refuses(job, report)
+    if not (refuses or (not job.force and report.valid and job.entry)):
+        return None  # to be rendered: the worker reads and hashes the file
     input_hash, _ = _input(job.file, settings)
-    refused = _refused(job, report, input_hash)
-    if refused is not None:
-        return refused
-    if (not job.force and report.valid
-            and _fresh(job.entry, input_hash, job.build_key, job.out_dir)):
+    if refuses:
+        return _refused(job, report, input_hash)
+    if _fresh(job.entry, input_hash, job.build_key, job.out_dir):
         return _unchanged(job, input_hash)
     return None
 
 
+def _refuses(job: _Job, report: FileReport) -> bool:
+    """No report is made from it: unread, blank, or with errors (unless drafts are asked for)."""
+    return (report.submission is None or is_blank(report)
+            or (not report.valid and not job.drafts))
+
+
 def _refused(job: _Job, report: FileReport, input_hash: str,
-             timings: tuple[tuple[str, float], ...] = ()) -> Outcome | None:
-    """The outcome of a report no report is made from: unread, blank, or with errors (unless
-    drafts are asked for)."""
-    if not (report.submission is None or is_blank(report)
-            or (not report.valid and not job.drafts)):
-        return None
+             timings: tuple[tuple[str, float], ...] = ()) -> Outcome:
+    """The outcome of a report :func:`_refuses` refuses."""
     return Outcome(file=job.file, agency=report.agency, year=report.year,
                    warnings=len(report.warnings), input_hash=input_hash,
                    status=Status.REFUSED, reasons=report.errors, timings=timings)
@@ -336,9 +339,8 @@ def _process(job: _Job) -> Outcome:
     if isinstance(previous, PreviousData) and job.report is None:
         report = with_cross_year(report, previous, settings)
     t1 = time.perf_counter()
-    refused = _refused(job, report, input_hash, (("read+check", t1 - t0),))
-    if refused is not None:
-        return refused
+    if _refuses(job, report):
+        return _refused(job, report, input_hash, (("read+check", t1 - t0),))
     sub = report.submission
     assert sub is not None
     base = dict(file=job.file, agency=report.agency, year=report.year,
