@@ -107,6 +107,23 @@ def test_a_report_crosses_processes_as_bytes_and_arrives_packed() -> None:
         from_wire(zlib.compress(pickle.dumps(("another", "tuple"))))
 
 
+def _garbled_job(path: Path) -> bytes:
+    return b"garbled"
+
+
+def test_bytes_from_a_worker_that_are_not_a_report_make_a_finding(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    paths = _forms(tmp_path, 2)[:2]
+    monkeypatch.setattr("nianbao.check._check_job", _garbled_job)
+    monkeypatch.setenv("NIANBAO_START_METHOD", "fork")  # the workers see the patched job
+
+    got = check_files(paths, jobs=2, parallel_from=1)
+
+    assert [f.code for r in got for f in r.findings] == ["file-unreadable"] * 2
+    assert all(r.submission is None and "意外错误" in r.findings[0].message for r in got)
+
+
 def test_packed_narrative_reads_back_exactly() -> None:
     narrative = {"s1": ("第一段。", "第二段，含“引号”和\t制表符。"), "s5": (), "s6": ("\ud800",)}
     packed = PackedNarrative(narrative)

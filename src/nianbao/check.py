@@ -203,7 +203,12 @@ def check_files(paths: Sequence[Path], settings: Settings = DEFAULT_SETTINGS, *,
             report = FileReport(file=path, submission=None, findings=(
                 finding("file-unreadable:stalled", seconds=round(stall)),))
         else:
-            report = from_wire(wire)
+            try:
+                report = from_wire(wire)
+            except ValueError:  # never from a sound worker: the file is tried again next time
+                report = FileReport(file=path, submission=None, findings=(
+                    finding("file-unreadable:crash", error="ValueError"),))
+                wire = None
         out[place[id(path)]] = arrived(path, report, wire)
         done += 1
         if progress:
