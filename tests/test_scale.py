@@ -107,23 +107,6 @@ def test_a_report_crosses_processes_as_bytes_and_arrives_packed() -> None:
         from_wire(zlib.compress(pickle.dumps(("another", "tuple"))))
 
 
-def _garbled_job(path: Path) -> bytes:
-    return b"garbled"
-
-
-def test_bytes_from_a_worker_that_are_not_a_report_make_a_finding(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch
-                                                                   ) -> None:
-    paths = _forms(tmp_path, 2)[:2]
-    monkeypatch.setattr("nianbao.check._check_job", _garbled_job)
-    monkeypatch.setenv("NIANBAO_START_METHOD", "fork")  # the workers see the patched job
-
-    got = check_files(paths, jobs=2, parallel_from=1)
-
-    assert [f.code for r in got for f in r.findings] == ["file-unreadable"] * 2
-    assert all(r.submission is None and "意外错误" in r.findings[0].message for r in got)
-
-
 def test_packed_narrative_reads_back_exactly() -> None:
     narrative = {"s1": ("第一段。", "第二段，含“引号”和\t制表符。"), "s5": (), "s6": ("\ud800",)}
     packed = PackedNarrative(narrative)
@@ -167,16 +150,34 @@ def test_parallel_check_gives_what_the_sequential_check_gives(tmp_path: Path) ->
 def test_a_stuck_worker_makes_the_file_a_finding_not_a_hang(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    paths = _forms(tmp_path, 2)[:2]
-    monkeypatch.setattr("nianbao.check._check_job", _sleep_job)
-    monkeypatch.setenv("NIANBAO_START_METHOD", "fork")  # the workers see the stuck job
-
     t0 = time.monotonic()
-    got = check_files(paths, jobs=2, parallel_from=1, stall_seconds=2)
+    got = _checked_by(_sleep_job, tmp_path, monkeypatch, stall_seconds=2)
 
     assert time.monotonic() - t0 < 60
     assert [r.findings[0].code for r in got] == ["file-unreadable"] * 2
     assert all("2 秒没有任何进展" in r.findings[0].message for r in got)
+
+
+def _garbled_job(path: Path) -> bytes:
+    return b"garbled"
+
+
+def test_bytes_from_a_worker_that_are_not_a_report_make_a_finding(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    got = _checked_by(_garbled_job, tmp_path, monkeypatch)
+
+    assert [f.code for r in got for f in r.findings] == ["file-unreadable"] * 2
+    assert all(r.submission is None and "意外错误" in r.findings[0].message for r in got)
+
+
+def _checked_by(job: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                **options: float) -> list[FileReport]:
+    """Two forms checked in two workers that run ``job`` in place of the real one."""
+    paths = _forms(tmp_path, 2)[:2]
+    monkeypatch.setattr("nianbao.check._check_job", job)
+    monkeypatch.setenv("NIANBAO_START_METHOD", "fork")  # the workers see the patched job
+    return check_files(paths, jobs=2, parallel_from=1, **options)
 
 
 def _sleep_job(path: Path) -> object:
